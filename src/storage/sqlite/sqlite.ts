@@ -1,0 +1,309 @@
+// The embedded default backend: one SQLite file per cluster (better-sqlite3, WAL), shaped like
+// kine's SQL log. Every write appends a row to `log` (the MVCC history that watches replay and
+// past-revision lists read); `kv` points each live key at its newest row. Writes are committed in
+// groups: all writes queued during one event-loop turn share one transaction and one fsync, and
+// none is acknowledged before its transaction is durable (synchronous=FULL).
+import Database from 'better-sqlite3';
+import type { Backend, DeleteResult, GetResult, KeyValue, ListOptions, ListResult, Watch, WatchEvent, WriteOptions, WriteResult } from '../backend.ts';
+import { decodeContinue, prefixEnd, StorageError } from '../backend.ts';
+import { WatchHub, WatchQueue } from '../watchqueue.ts';
+import { ExpiryTracker } from '../ttl.ts';
+import { page } from '../memory/memory.ts';
+import { type Clock, realClock } from '../../machinery/clock.ts';
+
+export interface SqliteOptions {
+  /** Path of the database file (created if missing). */
+  path: string;
+  clock?: Clock;
+  /** Most writes in one transaction. */
+  maxBatch?: number;
+}
+
+const CREATE = 0;
+const UPDATE = 1;
+const DELETE = 2;
+
+interface Row {
+  rev: number;
+  key: string;
+  kind: number;
+  create_rev: number;
+  prev_rev: number;
+  ttl: number | null;
+  expires_at: number | null;
+  value: Buffer;
+}
+
+type Op =
+  | { t: 'create'; key: string; value: Buffer; ttl?: number; resolve: (r: WriteResult) => void; reject: (e: unknown) => void }
+  | { t: 'update'; key: string; value: Buffer; expected: number; ttl?: number; resolve: (r: WriteResult) => void; reject: (e: unknown) => void }
+  | { t: 'delete'; key: string; expected?: number; resolve: (r: DeleteResult) => void; reject: (e: unknown) => void };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  rev INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  create_rev INTEGER NOT NULL,
+  prev_rev INTEGER NOT NULL,
+  ttl INTEGER,
+  expires_at INTEGER,
+  value BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_key_rev ON log (key, rev);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+function toKv(r: Row): KeyValue {
+  const kv: KeyValue = { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.kind === DELETE ? r.prev_rev : r.rev };
+  if (r.ttl) kv.ttlSeconds = r.ttl;
+  return kv;
+}
+
+export class SqliteBackend implements Backend {
+  readonly driver = 'sqlite';
+  readonly path: string;
+  #db: Database.Database;
+  #rev: number;
+  #compacted: number;
+  #pending: Op[] = [];
+  #flushScheduled = false;
+  #maxBatch: number;
+  #hub = new WatchHub();
+  #ttl: ExpiryTracker;
+  #clock: Clock;
+  #closed = false;
+  #s: ReturnType<SqliteBackend['prepare']>;
+
+  constructor(opts: SqliteOptions) {
+    this.path = opts.path;
+    this.#clock = opts.clock ?? realClock;
+    this.#maxBatch = opts.maxBatch ?? 512;
+    this.#db = new Database(opts.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    this.#s = this.prepare();
+    const seq = this.#db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`).get() as { seq: number } | undefined;
+    this.#rev = seq?.seq ?? 0;
+    const c = this.#db.prepare(`SELECT value FROM meta WHERE name = 'compacted'`).get() as { value: number } | undefined;
+    this.#compacted = c?.value ?? 0;
+    this.#ttl = new ExpiryTracker(this.#clock, async (key, rev) => void (await this.delete(key, rev)));
+    for (const r of this.#db.prepare(`SELECT l.key, l.rev, l.ttl, l.expires_at FROM kv JOIN log l ON l.rev = kv.rev WHERE l.expires_at IS NOT NULL`).all() as Row[]) {
+      this.#ttl.set(r.key, r.rev, r.ttl!, r.expires_at! - r.ttl! * 1000);
+    }
+  }
+
+  private prepare() {
+    const db = this.#db;
+    return {
+      current: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key = ?`),
+      byRev: db.prepare(`SELECT * FROM log WHERE rev = ?`),
+      insert: db.prepare(`INSERT INTO log (rev, key, kind, create_rev, prev_rev, ttl, expires_at, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      setKv: db.prepare(`INSERT INTO kv (key, rev) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET rev = excluded.rev`),
+      delKv: db.prepare(`DELETE FROM kv WHERE key = ?`),
+      listCurrent: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key >= ? AND kv.key < ? AND kv.key > ? ORDER BY kv.key LIMIT ?`),
+      countCurrent: db.prepare(`SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ? AND key > ?`),
+      listAt: db.prepare(
+        `SELECT l.* FROM log l WHERE l.key >= ? AND l.key < ? AND l.key > ? AND l.rev = (SELECT max(x.rev) FROM log x WHERE x.key = l.key AND x.rev <= ?) AND l.kind != ${DELETE} ORDER BY l.key LIMIT ?`,
+      ),
+      countAt: db.prepare(
+        `SELECT count(*) AS n FROM log l WHERE l.key >= ? AND l.key < ? AND l.key > ? AND l.rev = (SELECT max(x.rev) FROM log x WHERE x.key = l.key AND x.rev <= ?) AND l.kind != ${DELETE}`,
+      ),
+      since: db.prepare(`SELECT l.*, p.value AS prev_value, p.create_rev AS prev_create_rev, p.ttl AS prev_ttl FROM log l LEFT JOIN log p ON p.rev = l.prev_rev AND l.kind = ${UPDATE} WHERE l.rev > ? AND l.key >= ? AND l.key < ? ORDER BY l.rev`),
+      compact: db.prepare(
+        `DELETE FROM log WHERE rev <= ? AND (kind = ${DELETE} OR EXISTS (SELECT 1 FROM log y WHERE y.key = log.key AND y.rev > log.rev AND y.rev <= ?))`,
+      ),
+      setMeta: db.prepare(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
+    };
+  }
+
+  #check() {
+    if (this.#closed) throw new StorageError('Closed', 'storage backend is closed');
+  }
+
+  #enqueue<T>(make: (resolve: (r: T) => void, reject: (e: unknown) => void) => Op): Promise<T> {
+    this.#check();
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push(make(resolve, reject));
+      if (this.#pending.length >= this.#maxBatch) this.#flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  create(key: string, value: Buffer, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.#enqueue((resolve, reject) => ({ t: 'create', key, value, ttl: opts.ttlSeconds, resolve, reject }));
+  }
+
+  update(key: string, value: Buffer, expectedModRevision: number, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.#enqueue((resolve, reject) => ({ t: 'update', key, value, expected: expectedModRevision, ttl: opts.ttlSeconds, resolve, reject }));
+  }
+
+  delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
+    return this.#enqueue((resolve, reject) => ({ t: 'delete', key, expected: expectedModRevision, resolve, reject }));
+  }
+
+  /** Applies one queued write inside the open transaction; returns its event, or the error to report. */
+  #apply(op: Op, now: number): WatchEvent | StorageError {
+    const s = this.#s;
+    const cur = s.current.get(op.key) as Row | undefined;
+    const prev = cur ? toKv(cur) : undefined;
+    if (op.t === 'create') {
+      if (prev) return new StorageError('KeyExists', `key exists: ${op.key}`, { current: prev });
+    } else {
+      if (!prev) return new StorageError('NotFound', `key not found: ${op.key}`);
+      if (op.expected !== undefined && prev.modRevision !== op.expected) {
+        return new StorageError('Conflict', `revision mismatch on ${op.key}: expected ${op.expected}, have ${prev.modRevision}`, { current: prev });
+      }
+    }
+    const rev = this.#rev + 1;
+    if (op.t === 'delete') {
+      s.insert.run(rev, op.key, DELETE, prev!.createRevision, prev!.modRevision, null, null, prev!.value);
+      s.delKv.run(op.key);
+      this.#rev = rev;
+      return { type: 'delete', kv: prev!, prevKv: prev, revision: rev };
+    }
+    const ttl = op.ttl && op.ttl > 0 ? op.ttl : null;
+    const createRev = op.t === 'create' ? rev : prev!.createRevision;
+    s.insert.run(rev, op.key, op.t === 'create' ? CREATE : UPDATE, createRev, prev?.modRevision ?? 0, ttl, ttl ? now + ttl * 1000 : null, op.value);
+    s.setKv.run(op.key, rev);
+    this.#rev = rev;
+    const kv: KeyValue = { key: op.key, value: op.value, createRevision: createRev, modRevision: rev };
+    if (ttl) kv.ttlSeconds = ttl;
+    return op.t === 'create' ? { type: 'create', kv, revision: rev } : { type: 'update', kv, prevKv: prev, revision: rev };
+  }
+
+  #flush() {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0 || this.#closed) return;
+    const batch = this.#pending.splice(0, this.#maxBatch);
+    if (this.#pending.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    const results: (WatchEvent | StorageError)[] = [];
+    const startRev = this.#rev;
+    const now = this.#clock.now();
+    try {
+      this.#db.transaction(() => {
+        for (const op of batch) results.push(this.#apply(op, now));
+      })();
+    } catch (e) {
+      // The transaction rolled back: nothing of this batch was written.
+      this.#rev = startRev;
+      const err = new StorageError('Unavailable', `sqlite write failed: ${(e as Error).message}`, { cause: e });
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    // Durable now: acknowledge, then tell the watchers.
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i]!;
+      const r = results[i]!;
+      if (r instanceof StorageError) {
+        op.reject(r);
+        continue;
+      }
+      if (r.type === 'delete') this.#ttl.clear(r.kv.key);
+      else this.#ttl.set(r.kv.key, r.revision, r.kv.ttlSeconds, now);
+      (op.resolve as (v: WriteResult) => void)({ revision: r.revision, kv: r.kv });
+      this.#hub.publish(r);
+    }
+  }
+
+  async get(key: string): Promise<GetResult> {
+    this.#check();
+    const r = this.#s.current.get(key) as Row | undefined;
+    return r ? { revision: this.#rev, kv: toKv(r) } : { revision: this.#rev };
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.#check();
+    let revision = opts.revision && opts.revision > 0 ? opts.revision : this.#rev;
+    let after = '';
+    if (opts.continue) {
+      const c = decodeContinue(opts.continue);
+      revision = c.revision;
+      after = c.lastKey;
+    }
+    if (revision > this.#rev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#rev})`);
+    if (revision < this.#rev && revision < this.#compacted) throw new StorageError('Compacted', `revision ${revision} has been compacted`, { revision: this.#compacted });
+    const end = prefixEnd(prefix);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
+    // One extra row tells whether another page follows.
+    const fetch = limit > 0 ? limit + 1 : -1;
+    const rows = (revision === this.#rev ? this.#s.listCurrent.all(prefix, end, after, fetch) : this.#s.listAt.all(prefix, end, after, revision, fetch)) as Row[];
+    const kvs = rows.map(toKv);
+    if (limit < 0 || kvs.length <= limit) return { revision, kvs };
+    const res = page(kvs, revision, limit);
+    const n = (
+      revision === this.#rev ? this.#s.countCurrent.get(prefix, end, after) : this.#s.countAt.get(prefix, end, after, revision)
+    ) as { n: number };
+    res.remaining = n.n - limit;
+    return res;
+  }
+
+  async count(prefix: string) {
+    this.#check();
+    const n = this.#s.countCurrent.get(prefix, prefixEnd(prefix), '') as { n: number };
+    return { revision: this.#rev, count: n.n };
+  }
+
+  watch(prefix: string, afterRevision: number): Watch {
+    let unsubscribe = () => {};
+    const q = new WatchQueue(() => unsubscribe());
+    if (this.#closed) {
+      q.fail(new StorageError('Closed', 'storage backend is closed'));
+      return q;
+    }
+    if (afterRevision < this.#compacted) {
+      q.fail(new StorageError('Compacted', `revision ${afterRevision} has been compacted`, { revision: this.#compacted }));
+      return q;
+    }
+    // Replay and subscribe in the same synchronous step: no commit can fall between them.
+    if (afterRevision < this.#rev) {
+      type R = Row & { prev_value: Buffer | null; prev_create_rev: number | null; prev_ttl: number | null };
+      for (const r of this.#s.since.iterate(afterRevision, prefix, prefixEnd(prefix)) as IterableIterator<R>) {
+        const kv = toKv(r);
+        if (r.kind === CREATE) q.push({ type: 'create', kv, revision: r.rev });
+        else if (r.kind === DELETE) q.push({ type: 'delete', kv, prevKv: kv, revision: r.rev });
+        else {
+          const ev: WatchEvent = { type: 'update', kv, revision: r.rev };
+          if (r.prev_value) ev.prevKv = { key: r.key, value: r.prev_value, createRevision: r.prev_create_rev!, modRevision: r.prev_rev, ...(r.prev_ttl ? { ttlSeconds: r.prev_ttl } : {}) };
+          q.push(ev);
+        }
+      }
+    }
+    unsubscribe = this.#hub.add(prefix, q);
+    return q;
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.#check();
+    if (revision > this.#rev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#rev})`);
+    if (revision <= this.#compacted) return;
+    this.#db.transaction(() => {
+      this.#s.compact.run(revision, revision);
+      this.#s.setMeta.run('compacted', revision);
+    })();
+    this.#compacted = revision;
+  }
+
+  async revision() {
+    return { revision: this.#rev, compacted: this.#compacted };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#ttl.close();
+    this.#hub.closeAll();
+    for (const op of this.#pending.splice(0)) op.reject(new StorageError('Closed', 'storage backend is closed'));
+    this.#db.close();
+  }
+}
