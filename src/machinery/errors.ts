@@ -162,7 +162,7 @@ export const notSupported = (field: string, value: unknown, valid: string[]): Fi
   value,
   detail: valid.length ? `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` : '',
 });
-export const tooLong = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `must have at most ${max} bytes` });
+export const tooLong = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `may not be more than ${max} bytes` });
 
 /** 422 Invalid, as errors.NewInvalid: `Kind "name" is invalid: <errors>`. */
 export function invalidError(kind: string, group: string, name: string, errs: FieldError[]): StatusError {
