@@ -3,9 +3,11 @@
 import { join } from 'node:path';
 import { machine, table, writeSection, type Row } from './harness.ts';
 import { storageBench } from './storage.ts';
+import { apiBench } from './api.ts';
 
 const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; ok: boolean }>> = {
   storage: storageBench,
+  api: apiBench,
 };
 
 const args = process.argv.slice(2);

@@ -2,9 +2,9 @@
 // one line and exits 2.
 import type { Command, Io } from './command.ts';
 import { UsageError } from './command.ts';
-import { upCommand } from './up.ts';
+import { downCommand, upCommand } from './up.ts';
 
-const commands: Command[] = [upCommand];
+const commands: Command[] = [upCommand, downCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

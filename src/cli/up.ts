@@ -1,38 +1,176 @@
-// `skiff up`: starts the local cluster from its data dir and runs until interrupted. For now the
-// cluster is its storage layer (the API server and nodes come with their issues).
-import { mkdirSync } from 'node:fs';
+// `skiff up` / `skiff down`: the local cluster. `up` opens the data dir's storage, starts the API
+// server, writes a kubeconfig context and runs until interrupted (or, with --detach, in the
+// background until `skiff down`). Starting again on the same data dir brings the cluster back as it was.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from './command.ts';
-import { parseFlags } from './command.ts';
+import type { Command, Io } from './command.ts';
+import { parseFlags, intFlag } from './command.ts';
 import { dataDir } from './datadir.ts';
+import { kubeconfigPath, mergeKubeconfig } from './kubeconfig.ts';
 import { openStorage } from '../storage/index.ts';
+import { ApiServer, DEFAULT_VERSION } from '../apiserver/server.ts';
+
+const upFlags = {
+  'data-dir': { type: 'string' },
+  storage: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  port: { type: 'string' },
+  'kubernetes-version': { type: 'string' },
+  'service-cluster-ip-range': { type: 'string' },
+  detach: { type: 'boolean' },
+} as const;
+
+const pidFile = (dir: string) => join(dir, 'skiff.pid');
+
+function running(dir: string): number | undefined {
+  if (!existsSync(pidFile(dir))) return undefined;
+  const pid = Number(readFileSync(pidFile(dir), 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitReady(url: string, child: { exitCode: number | null }, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) return true;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function detach(argv: string[], dir: string, io: Io): Promise<number> {
+  const log = join(dir, 'skiff.log');
+  const out = openSync(log, 'a');
+  const args = [process.argv[1]!, 'up', ...argv.filter((a) => a !== '--detach')];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: io.env });
+  child.unref();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    if (existsSync(join(dir, 'skiff.url'))) {
+      const url = readFileSync(join(dir, 'skiff.url'), 'utf8').trim();
+      if (await waitReady(url, child, 1000)) {
+        io.out(`skiff: running in the background (pid ${child.pid}); logs in ${log}; stop it with "skiff down"\n`);
+        return 0;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  io.err(`skiff up: the cluster did not start; see ${log}\n`);
+  return 1;
+}
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'start a local cluster (data in --data-dir, $SKIFF_HOME or ~/.skiff)',
+  summary: 'start the local cluster (data in --data-dir, $SKIFF_HOME or ~/.skiff)',
   usage: `Usage: skiff up [flags]
 
-Starts the local cluster and keeps running until interrupted (Ctrl-C).
+Starts the local cluster and keeps running until interrupted (Ctrl-C), or in the background with
+--detach until "skiff down". Restarting on the same data dir brings the cluster back as it was.
 
 Flags:
-  --data-dir DIR   where the cluster keeps its state (default $SKIFF_HOME, else ~/.skiff)
-  --storage URL    storage backend: sqlite:///path/state.db (default, in the data dir),
-                   etcd://host:port[,host:port]/prefix, or memory:
+  --data-dir DIR                  state directory (default $SKIFF_HOME, else ~/.skiff)
+  --storage URL                   sqlite:///path/state.db (default, in the data dir),
+                                  etcd://host:port[,host:port]/prefix, or memory:
+  --kubeconfig FILE               kubeconfig to merge the "skiff" context into
+                                  (default: first file of $KUBECONFIG, else ~/.kube/config)
+  --port N                        API server port on 127.0.0.1 (default 6443; 0 picks a free one)
+  --kubernetes-version V          the version the API server reports (default ${DEFAULT_VERSION})
+  --service-cluster-ip-range CIDR Service ClusterIP range (default 127.96.0.0/16)
+  --detach                        run in the background
 `,
   async run(argv, io) {
-    const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, storage: { type: 'string' } });
+    const { values } = parseFlags(argv, upFlags);
     const dir = dataDir(values['data-dir'], io.env);
     mkdirSync(dir, { recursive: true });
+    const pid = running(dir);
+    if (pid && pid !== process.pid) throw new Error(`a cluster is already running from ${dir} (pid ${pid}); stop it with "skiff down"`);
+    if (values.detach) {
+      rmSync(join(dir, 'skiff.url'), { force: true });
+      return detach(argv, dir, io);
+    }
+    const port = intFlag('port', values.port, 6443);
     const url = values.storage ?? `sqlite://${join(dir, 'state.db')}`;
-    const store = openStorage(url);
-    const { revision } = await store.revision();
-    io.out(`skiff: storage ${store.driver} ready at ${url} (revision ${revision})\n`);
+    const storage = openStorage(url);
+    const api = new ApiServer({
+      storage,
+      port,
+      ...(values['kubernetes-version'] ? { version: values['kubernetes-version'] } : {}),
+      ...(values['service-cluster-ip-range'] ? { serviceCIDR: values['service-cluster-ip-range'] } : {}),
+    });
+    let server: string;
+    try {
+      server = await api.start();
+    } catch (e) {
+      await storage.close();
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on 127.0.0.1 is in use (is another cluster running? try --port)`);
+      throw e;
+    }
+    const kubeconfig = kubeconfigPath(values.kubeconfig, io.env);
+    mergeKubeconfig(kubeconfig, { name: 'skiff', cluster: { server }, user: {} });
+    writeFileSync(pidFile(dir), String(process.pid));
+    writeFileSync(join(dir, 'skiff.url'), server);
+    io.out(
+      [
+        `skiff: cluster is up (Kubernetes ${api.version.gitVersion})`,
+        `  API server   ${server}`,
+        `  storage      ${url}`,
+        `  kubeconfig   ${kubeconfig} (context "skiff")`,
+        `  data dir     ${dir}`,
+        '',
+      ].join('\n'),
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    await store.close();
+    await api.stop();
+    await storage.close();
+    rmSync(pidFile(dir), { force: true });
+    rmSync(join(dir, 'skiff.url'), { force: true });
     io.out('skiff: stopped\n');
     return 0;
+  },
+};
+
+export const downCommand: Command = {
+  name: 'down',
+  summary: 'stop the local cluster started by "skiff up" (keeps its data)',
+  usage: `Usage: skiff down [--data-dir DIR]
+
+Stops the cluster running from the data dir; its state stays for the next "skiff up".
+`,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, { 'data-dir': { type: 'string' } });
+    const dir = dataDir(values['data-dir'], io.env);
+    const pid = running(dir);
+    if (!pid) {
+      io.out(`skiff: no cluster is running from ${dir}\n`);
+      return 0;
+    }
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        io.out('skiff: stopped\n');
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the cluster (pid ${pid}) did not stop within 30s`);
   },
 };

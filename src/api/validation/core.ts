@@ -24,14 +24,16 @@ function isHeadless(spec: Obj): boolean {
   return spec.clusterIP === 'None';
 }
 
-/** Non-special IPs for Endpoints and externalIPs (ValidateNonSpecialIP). */
+/**
+ * Non-special IPs for Endpoints and externalIPs (ValidateNonSpecialIP). Unlike upstream, IPv4
+ * loopback is allowed: Skiff's default cluster network (nodes, pods, services) lives in 127.0.0.0/8.
+ */
 function nonSpecialIP(ip: string, path: string, errs: FieldError[]): void {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
   if (m) {
     const a = Number(m[1]);
     const b = Number(m[2]);
     if (ip === '0.0.0.0') errs.push(invalid(path, ip, `may not be unspecified (${ip})`));
-    if (a === 127) errs.push(invalid(path, ip, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
     if (a === 169 && b === 254) errs.push(invalid(path, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
     if (a === 224 && b === 0 && Number(m[3]) === 0) errs.push(invalid(path, ip, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'));
     return;

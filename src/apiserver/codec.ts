@@ -1,0 +1,124 @@
+// Content negotiation and (de)serialization as kube-apiserver does it: request bodies in JSON,
+// YAML or the Kubernetes protobuf envelope; responses as JSON (or YAML), and as meta.k8s.io
+// Tables or PartialObjectMetadata when the Accept header asks for them.
+import YAML from 'yaml';
+import { StatusError, badRequest } from '../machinery/errors.ts';
+import { decodeKubernetesProtobuf } from './protobuf/decode.ts';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface MediaType {
+  type: string;
+  params: Record<string, string>;
+}
+
+/** Parses `application/json;as=Table;v=v1;g=meta.k8s.io, application/json` into media types. */
+export function parseAccept(header: string | undefined): MediaType[] {
+  if (!header) return [];
+  return header.split(',').map(parseMediaType).filter((m) => m.type !== '');
+}
+
+export function parseMediaType(s: string): MediaType {
+  const [type = '', ...rest] = s.split(';');
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const eq = p.indexOf('=');
+    if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+  }
+  return { type: type.trim().toLowerCase(), params };
+}
+
+export type OutputShape = 'object' | 'table' | 'partial';
+export type OutputFormat = 'json' | 'yaml';
+
+export interface Negotiated {
+  shape: OutputShape;
+  format: OutputFormat;
+}
+
+/** Picks the response form from Accept, in the client's order of preference. 406 when nothing fits. */
+export function negotiate(accept: string | undefined, allowTable: boolean): Negotiated {
+  const types = parseAccept(accept);
+  if (types.length === 0) return { shape: 'object', format: 'json' };
+  for (const m of types) {
+    const as = m.params.as;
+    if (as) {
+      if (m.params.g !== 'meta.k8s.io' || (m.params.v !== 'v1' && m.params.v !== 'v1beta1')) continue;
+      if (as === 'Table' && allowTable && (m.type === 'application/json' || m.type === '*/*')) return { shape: 'table', format: 'json' };
+      if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && m.type === 'application/json') return { shape: 'partial', format: 'json' };
+      continue;
+    }
+    if (m.type === 'application/json' || m.type === '*/*' || m.type === 'application/*' || m.type === 'application/json-patch+json') return { shape: 'object', format: 'json' };
+    if (m.type === 'application/yaml') return { shape: 'object', format: 'yaml' };
+  }
+  // Protobuf-only clients get JSON if they also take anything; otherwise 406.
+  throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
+}
+
+export const PATCH_TYPES = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+const SUPPORTED = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';
+
+export function unsupportedMediaType(type: string): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${SUPPORTED}`, {
+    causes: [{ reason: 'UnsupportedMediaType', message: type }],
+  });
+}
+
+/** Decodes a request body into a JSON value according to its Content-Type (missing = JSON). */
+export function decodeBody(body: Buffer, contentType: string | undefined, opts: { patch?: boolean } = {}): unknown {
+  const type = parseMediaType(contentType ?? 'application/json').type || 'application/json';
+  if (opts.patch) {
+    if (type === PATCH_TYPES.json || type === PATCH_TYPES.merge || type === PATCH_TYPES.strategic) return parseJson(body);
+    if (type === PATCH_TYPES.apply) return parseYaml(body);
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.values(PATCH_TYPES).join(', ')}`);
+  }
+  switch (type) {
+    case 'application/json':
+    case '*/*':
+      return parseJson(body);
+    case 'application/yaml':
+      return parseYaml(body);
+    case 'application/vnd.kubernetes.protobuf':
+      return decodeKubernetesProtobuf(body).object;
+    default:
+      throw unsupportedMediaType(type);
+  }
+}
+
+export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the body of the request is empty');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    if (e instanceof RangeError) throw badRequest('the body of the request is nested too deeply');
+    throw badRequest(`the body of the request could not be decoded: json parse error: ${(e as Error).message}`);
+  }
+}
+
+export function parseYaml(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the body of the request is empty');
+  try {
+    const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+    if (!Array.isArray(docs)) throw new Error('not a YAML document');
+    if (docs.length !== 1) throw new Error('expected exactly one YAML document');
+    const doc = docs[0]!;
+    if (doc.errors.length) throw new Error(doc.errors[0]!.message.split('\n')[0]);
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof RangeError) throw badRequest('the body of the request is nested too deeply');
+    throw badRequest(`the body of the request could not be decoded: yaml: ${(e as Error).message}`);
+  }
+}
+
+export function encode(value: unknown, format: OutputFormat): { body: string; contentType: string } {
+  if (format === 'yaml') return { body: YAML.stringify(value), contentType: 'application/yaml' };
+  return { body: JSON.stringify(value), contentType: 'application/json' };
+}

@@ -1,0 +1,468 @@
+// The REST verbs over the generic store, as upstream's endpoint handlers
+// (k8s.io/apiserver/pkg/endpoints/handlers: get.go, create.go, update.go, patch.go, delete.go,
+// watch.go) and the subresources that are plain registry operations: status, scale, binding,
+// eviction, namespace finalize and CSR approval.
+import type { ServerResponse } from 'node:http';
+import { StatusError, badRequest, conflict, invalidError, invalid, methodNotAllowed, notFound, tooManyRequests } from '../machinery/errors.ts';
+import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Selector } from '../machinery/labels.ts';
+import { parseFieldSelector } from '../machinery/fields.ts';
+import { decodeBody, PATCH_TYPES, parseMediaType, type Negotiated } from './codec.ts';
+import type { RequestInfo } from './requestinfo.ts';
+import type { Store, DeleteOptions } from './registry/store.ts';
+import type { CacheEvent, EventType, Filter } from './watchcache.ts';
+import { rfc3339, type Obj, type RequestContext } from './types.ts';
+import { applyPatch } from './patch.ts';
+import { checkFieldValidation } from './fieldvalidation.ts';
+import { tableRowsForWatch, includeObjectError, type IncludeObject } from './printers/index.ts';
+
+export interface Reply {
+  code: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** A list result (for Table conversion). */
+  list?: { items: Obj[]; resourceVersion: string; continue?: string; remainingItemCount?: number };
+}
+
+export interface HandlerRequest {
+  method: string;
+  info: RequestInfo;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  ctx: RequestContext;
+  negotiated: Negotiated;
+  /** Looks up another resource's store (PDBs for evictions). */
+  storeFor(group: string, resource: string): Store | undefined;
+  res: ServerResponse;
+  warnings: string[];
+}
+
+const success = (details: Obj, code = 200): Obj => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details, code });
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid ${name} value "${v}": must be an integer`);
+  return Number(v);
+}
+
+function dryRun(q: URLSearchParams): boolean {
+  const all = q.getAll('dryRun');
+  for (const v of all) if (v !== 'All') throw badRequest(`Invalid dryRun value: Unsupported value: "${v}": supported values: "All"`);
+  return all.length > 0;
+}
+
+/** Builds the list/watch filter from labelSelector and fieldSelector. */
+export function buildFilter(store: Store, q: URLSearchParams): Filter | undefined {
+  const ls = q.get('labelSelector');
+  const fs = q.get('fieldSelector');
+  let label: Selector | undefined;
+  if (ls) {
+    try {
+      label = parseSelector(ls);
+    } catch (e) {
+      throw badRequest(`unable to parse requirement: ${(e as Error).message}`);
+    }
+  }
+  let field: ReturnType<typeof parseFieldSelector> | undefined;
+  if (fs) {
+    try {
+      field = parseFieldSelector(fs);
+    } catch (e) {
+      throw badRequest((e as Error).message);
+    }
+    if (field.empty()) field = undefined;
+  }
+  if (field) {
+    const sample = store.fields({ metadata: {} });
+    for (const r of field.requirements()) {
+      if (!(r.field in sample)) throw badRequest(`field label not supported: ${r.field}`);
+    }
+  }
+  if (label?.empty()) label = undefined;
+  if (!label && !field) return undefined;
+  return (o: Obj) => (!label || label.matches(o.metadata?.labels ?? {})) && (!field || field.matches(store.fields(o)));
+}
+
+function requireName(store: Store, info: RequestInfo) {
+  if (!info.name) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  if (store.info.namespaced && !info.namespace) throw notFound(store.gr, info.name);
+}
+
+export async function handleResource(store: Store, r: HandlerRequest): Promise<Reply | undefined> {
+  const { info, query: q, ctx } = r;
+  const ns = store.info.namespaced ? info.namespace : '';
+  const sub = info.subresource;
+  const verbs = store.info.verbs;
+  const allowed = (v: string) => {
+    if (sub === '' && !verbs.includes(v)) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  };
+
+  if (sub === 'scale') return scale(store, r, ns);
+  if (sub === 'binding' && store.info.resource === 'pods') return bind(store, r, ns);
+  if (sub === 'eviction' && store.info.resource === 'pods') return evict(store, r, ns);
+  if (sub !== '' && !['status', 'finalize', 'approval'].includes(sub)) {
+    const known = (store.info.subresources ?? []).some((s) => s.name === sub);
+    if (!known) throw notFound({ group: '', resource: '' }, '');
+    return undefined; // routed elsewhere (log, exec, ...)
+  }
+  if (sub && !(store.info.subresources ?? []).some((s) => s.name === sub)) throw notFound({ group: '', resource: '' }, '');
+
+  switch (info.verb) {
+    case 'get': {
+      allowed('get');
+      requireName(store, info);
+      const obj = await store.get(ns, info.name, q.get('resourceVersion') ?? undefined);
+      return { code: 200, body: obj };
+    }
+    case 'list': {
+      allowed('list');
+      const includeErr = includeObjectError(q.get('includeObject'));
+      if (includeErr) throw badRequest(includeErr);
+      const limit = intParam(q, 'limit');
+      const result = await store.list(ns, {
+        filter: buildFilter(store, q),
+        ...(limit ? { limit } : {}),
+        ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
+        resourceVersion: q.get('resourceVersion') ?? '',
+        ...(q.get('resourceVersionMatch') ? { resourceVersionMatch: q.get('resourceVersionMatch')! } : {}),
+      });
+      const body = {
+        kind: store.info.listKind,
+        apiVersion: store.apiVersion,
+        metadata: {
+          resourceVersion: result.resourceVersion,
+          ...(result.continue ? { continue: result.continue } : {}),
+          ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+        },
+        items: result.items,
+      };
+      return { code: 200, body, list: result };
+    }
+    case 'watch': {
+      allowed('watch');
+      await watch(store, r, ns);
+      return undefined;
+    }
+    case 'create': {
+      if (info.name && !sub) throw methodNotAllowed('the server does not allow this method on the requested resource');
+      allowed('create');
+      if (store.info.namespaced && !ns) throw notFound({ group: '', resource: '' }, '');
+      const obj = decodeObjectBody(store, r);
+      const created = await store.create({ ...ctx, dryRun: dryRun(q) }, ns, obj);
+      return { code: 201, body: created };
+    }
+    case 'update': {
+      allowed('update');
+      requireName(store, info);
+      const obj = decodeObjectBody(store, r);
+      const { obj: out, created } = await store.update({ ...ctx, dryRun: dryRun(q) }, ns, info.name, obj, sub);
+      return { code: created ? 201 : 200, body: out };
+    }
+    case 'patch': {
+      allowed('patch');
+      requireName(store, info);
+      const type = parseMediaType((r.headers['content-type'] as string) ?? '').type;
+      const patch = decodeBody(r.body, type, { patch: true });
+      if (type === PATCH_TYPES.apply) {
+        throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply (application/apply-patch+yaml) is not supported yet');
+      }
+      const mode = fieldValidationMode(q);
+      const { obj } = await store.guaranteedUpdate(
+        { ...ctx, dryRun: dryRun(q) },
+        ns,
+        info.name,
+        (cur) => {
+          const next = applyPatch(type, cur!, patch, store);
+          const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, next);
+          r.warnings.push(...warnings);
+          // A resourceVersion in the patch is a precondition.
+          const want = (patch as Obj)?.metadata?.resourceVersion;
+          if (typeof want === 'string' && want !== cur!.metadata.resourceVersion) throw conflict(store.gr, info.name, 'the object has been modified; please apply your changes to the latest version and try again');
+          return next;
+        },
+        { subresource: sub },
+      );
+      return { code: 200, body: obj };
+    }
+    case 'delete': {
+      allowed('delete');
+      requireName(store, info);
+      const opts = deleteOptions(r);
+      const { obj, deleted } = await store.delete({ ...ctx, dryRun: dryRun(q) || (opts.dryRun?.length ?? 0) > 0 }, ns, info.name, opts);
+      if (!deleted || store.strategy.returnDeletedObject) return { code: deleted ? 200 : 200, body: obj };
+      return { code: 200, body: success({ name: info.name, ...(store.info.group ? { group: store.info.group } : {}), kind: store.info.resource, uid: obj.metadata?.uid }) };
+    }
+    case 'deletecollection': {
+      allowed('deletecollection');
+      const opts = deleteOptions(r);
+      const filter = buildFilter(store, q);
+      const { items } = await store.list(ns, { ...(filter ? { filter } : {}) });
+      const out: Obj[] = [];
+      for (const it of items) {
+        try {
+          out.push((await store.delete({ ...ctx, dryRun: dryRun(q) }, it.metadata.namespace ?? '', it.metadata.name, opts)).obj);
+        } catch (e) {
+          if (!(e instanceof StatusError && e.code === 404)) throw e;
+        }
+      }
+      return { code: 200, body: { kind: store.info.listKind, apiVersion: store.apiVersion, metadata: {}, items: out } };
+    }
+    default:
+      throw methodNotAllowed('the server does not allow this method on the requested resource');
+  }
+}
+
+function fieldValidationMode(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' | undefined {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return undefined;
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation parameter unsupported: ${JSON.stringify(v)}`);
+}
+
+/** Decodes a create/update body and applies field validation. */
+function decodeObjectBody(store: Store, r: HandlerRequest): Obj {
+  const obj = decodeBody(r.body, r.headers['content-type'] as string | undefined);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest(`the body of the request must be a ${store.info.kind} object`);
+  const ct = parseMediaType((r.headers['content-type'] as string) ?? 'application/json').type;
+  const mode = fieldValidationMode(r.query);
+  const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? r.body.toString('utf8') : undefined);
+  r.warnings.push(...warnings);
+  return obj as Obj;
+}
+
+function deleteOptions(r: HandlerRequest): DeleteOptions {
+  let opts: Obj = {};
+  if (r.body.length > 0) {
+    const b = decodeBody(r.body, r.headers['content-type'] as string | undefined);
+    if (b && typeof b === 'object' && !Array.isArray(b)) opts = b as Obj;
+  }
+  const q = r.query;
+  const grace = intParam(q, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  const pp = q.get('propagationPolicy');
+  if (pp) opts.propagationPolicy = pp;
+  if (q.get('orphanDependents')) opts.orphanDependents = q.get('orphanDependents') === 'true';
+  if (opts.propagationPolicy !== undefined && !['Foreground', 'Background', 'Orphan'].includes(opts.propagationPolicy)) {
+    throw invalidError('DeleteOptions', 'meta.k8s.io', '', [
+      { type: 'FieldValueNotSupported', field: 'propagationPolicy', value: opts.propagationPolicy, detail: 'supported values: "Foreground", "Background", "Orphan"' },
+    ]);
+  }
+  if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || opts.gracePeriodSeconds < 0)) {
+    if (typeof opts.gracePeriodSeconds !== 'number') throw badRequest('gracePeriodSeconds must be an integer');
+  }
+  if (opts.orphanDependents !== undefined && opts.propagationPolicy !== undefined) {
+    throw invalidError('DeleteOptions', 'meta.k8s.io', '', [
+      { type: 'FieldValueInvalid', field: 'propagationPolicy', value: opts.propagationPolicy, detail: 'orphanDependents and deletionPropagation cannot be both set' },
+    ]);
+  }
+  return opts as DeleteOptions;
+}
+
+// --- watch ---------------------------------------------------------------------------------
+
+async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void> {
+  const { query: q, res, negotiated } = r;
+  const filter = buildFilter(store, q);
+  const name = r.info.name;
+  const named: Filter | undefined = name ? (o) => o.metadata?.name === name && (!filter || filter(o)) : filter;
+  const timeout = intParam(q, 'timeoutSeconds');
+  const bookmarks = q.get('allowWatchBookmarks') === 'true';
+  const includeObject = (q.get('includeObject') as IncludeObject | null) ?? undefined;
+  const toTable = negotiated.shape === 'table' ? tableRowsForWatch(store.gr, { now: () => Date.now(), ...(includeObject ? { includeObject } : {}) }) : undefined;
+  const partial = negotiated.shape === 'partial';
+
+  let closed = false;
+  let stop: () => void = () => {};
+  const timers: NodeJS.Timeout[] = [];
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    stop();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    // A watcher that cannot keep up is dropped, as upstream drops slow watchers.
+    if (res.writableLength > 16 * 1024 * 1024) finish();
+  };
+  const lineFor = (type: EventType | 'BOOKMARK' | 'ERROR', ev: CacheEvent | undefined, object?: unknown): string => {
+    if (object !== undefined) return `{"type":"${type}","object":${JSON.stringify(object)}}\n`;
+    const e = ev!;
+    if (toTable) return `{"type":"${type}","object":${JSON.stringify(toTable(e.obj))}}\n`;
+    if (partial) return `{"type":"${type}","object":${JSON.stringify(partialObject(e.obj, store))}}\n`;
+    e.json ??= JSON.stringify(withTypeMeta(e.obj, store));
+    return `{"type":"${type}","object":${e.json}}\n`;
+  };
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  res.on('close', finish);
+  try {
+    stop = await store.watch(ns, q.get('resourceVersion') ?? undefined, named, {
+      send: (type, ev) => write(lineFor(type, ev)),
+      fail: (err) => {
+        write(lineFor('ERROR', undefined, err.status));
+        finish();
+      },
+    });
+  } catch (e) {
+    const status = e instanceof StatusError ? e.status : new StatusError(500, 'InternalError', (e as Error).message).status;
+    write(lineFor('ERROR', undefined, status));
+    finish();
+    return;
+  }
+  if (closed) stop();
+  // Upstream closes a watch after timeoutSeconds, or a random 30-60 minutes.
+  const ms = (timeout ?? 1800 * (1 + Math.random())) * 1000;
+  timers.push(setTimeout(finish, ms));
+  if (bookmarks) {
+    const bookmark = () => {
+      write(lineFor('BOOKMARK', undefined, { kind: store.info.kind, apiVersion: store.apiVersion, metadata: { resourceVersion: String(store.cache.resourceVersion) } }));
+    };
+    const every = Math.min(60_000, Math.max(1000, ms - 2000));
+    const tick = () => {
+      bookmark();
+      if (!closed) timers.push(setTimeout(tick, every));
+    };
+    timers.push(setTimeout(tick, every));
+  }
+}
+
+export function withTypeMeta(obj: Obj, store: Store): Obj {
+  return obj.kind === store.info.kind && obj.apiVersion === store.apiVersion ? obj : { ...obj, apiVersion: store.apiVersion, kind: store.info.kind };
+}
+
+export function partialObject(obj: Obj, _store: Store): Obj {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+// --- scale ---------------------------------------------------------------------------------
+
+function scaleSelector(obj: Obj): string {
+  const sel = obj.spec?.selector;
+  if (!sel) return '';
+  if (obj.kind === 'ReplicationController') {
+    return Object.keys(sel)
+      .sort()
+      .map((k) => `${k}=${sel[k]}`)
+      .join(',');
+  }
+  try {
+    return selectorFromLabelSelector(sel).toString();
+  } catch {
+    return formatLabelSelector(sel);
+  }
+}
+
+function toScale(obj: Obj): Obj {
+  const m = obj.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: scaleSelector(obj) },
+  };
+}
+
+async function scale(store: Store, r: HandlerRequest, ns: string): Promise<Reply> {
+  const { info, ctx, query: q } = r;
+  requireName(store, info);
+  if (info.verb === 'get') return { code: 200, body: toScale(await store.get(ns, info.name)) };
+  if (info.verb !== 'update' && info.verb !== 'patch') throw methodNotAllowed('the server does not allow this method on the requested resource');
+  const type = info.verb === 'patch' ? parseMediaType((r.headers['content-type'] as string) ?? '').type : '';
+  const body = info.verb === 'patch' ? decodeBody(r.body, type, { patch: true }) : decodeBody(r.body, r.headers['content-type'] as string | undefined);
+  const scaleGr = { group: 'autoscaling', resource: 'scale' };
+  const { obj } = await store.guaranteedUpdate({ ...ctx, dryRun: dryRun(q) }, ns, info.name, (cur) => {
+    const current = toScale(cur!);
+    const next = info.verb === 'patch' ? (applyPatch(type === PATCH_TYPES.strategic ? PATCH_TYPES.merge : type, current, body, undefined) as Obj) : (body as Obj);
+    if (!next || typeof next !== 'object') throw badRequest('the body of the request must be a Scale object');
+    const want = next.metadata?.resourceVersion;
+    if (want && want !== cur!.metadata.resourceVersion) throw conflict(scaleGr, info.name, 'the object has been modified; please apply your changes to the latest version and try again');
+    const replicas = next.spec?.replicas;
+    if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
+      throw invalidError('Scale', 'autoscaling', info.name, [invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+    }
+    cur!.spec = { ...(cur!.spec ?? {}), replicas: replicas ?? 0 };
+    return cur!;
+  });
+  return { code: 200, body: toScale(obj) };
+}
+
+// --- pods/binding and pods/eviction -------------------------------------------------------------
+
+async function bind(store: Store, r: HandlerRequest, ns: string): Promise<Reply> {
+  const { info, ctx } = r;
+  if (info.verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
+  const b = decodeBody(r.body, r.headers['content-type'] as string | undefined) as Obj;
+  const target = b?.target;
+  const name = b?.metadata?.name || info.name;
+  if (!target?.name) throw invalidError('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+  if (target.kind && target.kind !== 'Node') throw invalidError('Binding', '', name, [invalid('to.kind', target.kind, 'must be empty or \'Node\'')]);
+  await store.guaranteedUpdate({ ...ctx, dryRun: dryRun(r.query) }, ns, name, (pod) => {
+    if (pod!.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (pod!.spec?.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${pod!.spec.nodeName}"`);
+    pod!.spec.nodeName = target.name;
+    const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
+    pod!.status = { ...(pod!.status ?? {}), conditions: conds };
+    return pod!;
+  }, { subresource: '' });
+  // The status part of the binding (PodScheduled) is written through the status path.
+  await store.guaranteedUpdate(ctx, ns, name, (pod) => {
+    const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
+    pod!.status = { ...(pod!.status ?? {}), conditions: conds };
+    return pod!;
+  }, { subresource: 'status' });
+  return { code: 201, body: success({}, 201) };
+}
+
+async function evict(store: Store, r: HandlerRequest, ns: string): Promise<Reply> {
+  const { info, ctx } = r;
+  if (info.verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
+  const ev = decodeBody(r.body, r.headers['content-type'] as string | undefined) as Obj;
+  if (ev?.metadata?.name && ev.metadata.name !== info.name) throw badRequest(`name in URL does not match name in Eviction object`);
+  const pod = await store.get(ns, info.name);
+  const phase = pod.status?.phase;
+  // Pods that are not running can always go; others must respect their disruption budgets.
+  if (phase === 'Running' && !pod.metadata.deletionTimestamp) {
+    const pdbs = r.storeFor('policy', 'poddisruptionbudgets');
+    if (pdbs) {
+      const { items } = await pdbs.list(ns, { resourceVersion: '0' });
+      const labels = pod.metadata.labels ?? {};
+      const matching = items.filter((p) => {
+        try {
+          const sel = selectorFromLabelSelector(p.spec?.selector);
+          return !sel.empty() && sel.matches(labels);
+        } catch {
+          return false;
+        }
+      });
+      if (matching.length > 1) {
+        throw new StatusError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+      }
+      const pdb = matching[0];
+      if (pdb) {
+        const allowed = pdb.status?.disruptionsAllowed ?? 0;
+        if ((pdb.status?.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0) || allowed < 1) {
+          const e = tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
+          e.status.details = {
+            causes: [
+              {
+                reason: 'DisruptionBudget',
+                message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently`,
+              },
+            ],
+          };
+          throw e;
+        }
+      }
+    }
+  }
+  await store.delete({ ...ctx, dryRun: dryRun(r.query) }, ns, info.name, (ev?.deleteOptions ?? {}) as DeleteOptions);
+  return { code: 201, body: success({}, 201) };
+}

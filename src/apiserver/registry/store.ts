@@ -1,0 +1,466 @@
+// The generic registry store (upstream k8s.io/apiserver/pkg/registry/generic/registry/store.go):
+// one implementation of create, get, list, update, delete and watch for every resource, over the
+// storage backend and the resource's watch cache, with per-resource policy in its Strategy.
+// resourceVersion is the storage revision; optimistic concurrency becomes 409 Conflict.
+import { randomUUID } from 'node:crypto';
+import type { Backend, KeyValue } from '../../storage/backend.ts';
+import { StorageError, encodeContinue } from '../../storage/backend.ts';
+import { StatusError, alreadyExists, badRequest, conflict, gone, invalidError, notFound, OBJECT_MODIFIED, type GroupResource } from '../../machinery/errors.ts';
+import type { ResourceInfo } from '../../api/resources.ts';
+import { groupVersion } from '../../api/resources.ts';
+import { applyDefaults } from '../../api/defaults/index.ts';
+import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../watchcache.ts';
+import { rfc3339, type Obj, type RequestContext } from '../types.ts';
+import { objectFields, type Strategy } from './strategy.ts';
+import type { Admission } from '../admission.ts';
+
+/** Storage key prefix of a resource, following kube-apiserver's layout. */
+export function storagePrefix(r: ResourceInfo): string {
+  const special: Record<string, string> = {
+    '/services': '/registry/services/specs',
+    '/endpoints': '/registry/services/endpoints',
+    '/nodes': '/registry/minions',
+    'networking.k8s.io/ingresses': '/registry/ingress',
+    'events.k8s.io/events': '/registry/events',
+    'autoscaling/horizontalpodautoscalers': '/registry/horizontalpodautoscalers',
+  };
+  const id = `${r.group}/${r.resource}`;
+  if (special[id]) return special[id];
+  // Custom resources (and other non-built-in groups) are stored under their group.
+  return r.group && !builtinGroups.has(r.group) ? `/registry/${r.group}/${r.resource}` : `/registry/${r.resource}`;
+}
+
+const builtinGroups = new Set([
+  'apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io', 'discovery.k8s.io', 'coordination.k8s.io',
+  'rbac.authorization.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io', 'certificates.k8s.io', 'events.k8s.io',
+  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'apiregistration.k8s.io', 'node.k8s.io', 'flowcontrol.apiserver.k8s.io',
+]);
+
+export interface ListOptions {
+  filter?: Filter;
+  limit?: number;
+  continue?: string;
+  /** "" = consistent (latest), "0" = any (cache), else a revision. */
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: Obj[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface StoreHooks {
+  /** Runs before a create is written (e.g. ClusterIP/NodePort allocation); may throw a StatusError. */
+  beforeCreate?(obj: Obj, ctx: RequestContext): Promise<void> | void;
+  beforeUpdate?(obj: Obj, old: Obj, ctx: RequestContext): Promise<void> | void;
+  afterDelete?(obj: Obj): void;
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)];
+  return s;
+}
+
+const clone = (o: Obj): Obj => structuredClone(o);
+
+function sameJSON(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class Store {
+  readonly info: ResourceInfo;
+  readonly strategy: Strategy;
+  readonly prefix: string;
+  readonly gr: GroupResource;
+  readonly cache: WatchCache;
+  #backend: Backend;
+  #admission: Admission;
+  hooks: StoreHooks = {};
+
+  constructor(info: ResourceInfo, strategy: Strategy, backend: Backend, admission: Admission) {
+    this.info = info;
+    this.strategy = strategy;
+    this.prefix = storagePrefix(info);
+    this.gr = { group: info.group, resource: info.resource };
+    this.#backend = backend;
+    this.#admission = admission;
+    this.cache = new WatchCache(backend, this.prefix + '/');
+  }
+
+  get apiVersion(): string {
+    return groupVersion(this.info);
+  }
+
+  key(namespace: string, name: string): string {
+    return this.info.namespaced ? `${this.prefix}/${namespace}/${name}` : `${this.prefix}/${name}`;
+  }
+
+  /** The key prefix of a namespace's objects, or of all objects. */
+  scope(namespace: string): string {
+    return this.info.namespaced && namespace ? `${this.prefix}/${namespace}/` : `${this.prefix}/`;
+  }
+
+  #decode(kv: KeyValue): Obj {
+    const obj = decodeObject(kv);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    return obj;
+  }
+
+  #encode(obj: Obj): Buffer {
+    const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+    return Buffer.from(JSON.stringify({ ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta }));
+  }
+
+  #mapStorageError(e: unknown, name: string): never {
+    if (e instanceof StorageError) {
+      if (e.code === 'KeyExists') throw alreadyExists(this.gr, name);
+      if (e.code === 'NotFound') throw notFound(this.gr, name);
+      if (e.code === 'Conflict') throw conflict(this.gr, name, OBJECT_MODIFIED);
+      if (e.code === 'Compacted') throw gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.`);
+      if (e.code === 'InvalidContinue') throw badRequest(`continue key is not valid: ${e.message}`);
+      if (e.code === 'FutureRevision') throw new StatusError(504, 'Timeout', `Too large resource version: ${e.message}`);
+    }
+    throw e;
+  }
+
+  /** Checks the object's apiVersion/kind against this resource and fills them in. */
+  #checkTypeMeta(obj: Obj) {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest(`the body of the request must be a ${this.info.kind} object`);
+    if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== this.info.kind) {
+      throw badRequest(`the kind in the body (${obj.kind}) does not match the expected kind (${this.info.kind})`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== this.apiVersion) {
+      const sameGroup = (obj.apiVersion as string).split('/').length === this.apiVersion.split('/').length && (this.info.group === '' || (obj.apiVersion as string).startsWith(this.info.group + '/'));
+      if (!sameGroup) throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion})`);
+    }
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) throw badRequest('metadata must be an object');
+    obj.metadata ??= {};
+  }
+
+  #checkNamespace(obj: Obj, namespace: string) {
+    if (!this.info.namespaced) {
+      delete obj.metadata.namespace;
+      return;
+    }
+    const ns = obj.metadata.namespace;
+    if (ns && namespace && ns !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    obj.metadata.namespace = ns || namespace;
+  }
+
+  #invalid(obj: Obj, errs: ReturnType<Strategy['validate']>): never {
+    throw invalidError(this.info.kind, this.info.group, obj.metadata?.name ?? '', errs);
+  }
+
+  async create(ctx: RequestContext, namespace: string, input: Obj): Promise<Obj> {
+    const obj = input;
+    this.#checkTypeMeta(obj);
+    this.#checkNamespace(obj, namespace);
+    const meta = obj.metadata;
+    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    applyDefaults(obj);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339(ctx.now);
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (this.strategy.hasGeneration) meta.generation = 1;
+    else delete meta.generation;
+    this.strategy.prepareForCreate(obj, ctx);
+    await this.#admission.admit({ operation: 'CREATE', store: this, obj, ctx, namespace: meta.namespace ?? '' });
+    const errs = this.strategy.validate(obj, ctx);
+    if (errs.length) this.#invalid(obj, errs);
+    await this.#admission.validate({ operation: 'CREATE', store: this, obj, ctx, namespace: meta.namespace ?? '' });
+    await this.hooks.beforeCreate?.(obj, ctx);
+    if (ctx.dryRun) {
+      if ((await this.#backend.get(this.key(meta.namespace ?? '', meta.name))).kv) throw alreadyExists(this.gr, meta.name);
+      return obj;
+    }
+    try {
+      const r = await this.#backend.create(this.key(meta.namespace ?? '', meta.name), this.#encode(obj), this.#ttl(obj));
+      return this.#decode(r.kv);
+    } catch (e) {
+      this.#mapStorageError(e, meta.name);
+    }
+  }
+
+  /** Events expire after an hour, as kube-apiserver's --event-ttl. */
+  #ttl(_obj: Obj) {
+    return this.info.kind === 'Event' ? { ttlSeconds: 3600 } : {};
+  }
+
+  async get(namespace: string, name: string, resourceVersion?: string): Promise<Obj> {
+    if (resourceVersion && resourceVersion !== '') {
+      await this.cache.waitFor(resourceVersion === '0' ? 0 : Number(resourceVersion));
+      const it = this.cache.get(this.key(namespace, name));
+      if (!it) throw notFound(this.gr, name);
+      return this.#withType(it.obj);
+    }
+    const r = await this.#backend.get(this.key(namespace, name));
+    if (!r.kv) throw notFound(this.gr, name);
+    return this.#decode(r.kv);
+  }
+
+  #withType(obj: Obj): Obj {
+    if (obj.apiVersion === this.apiVersion && obj.kind === this.info.kind) return obj;
+    return { ...obj, apiVersion: this.apiVersion, kind: this.info.kind };
+  }
+
+  async list(namespace: string, opts: ListOptions = {}): Promise<ListResult> {
+    const rv = opts.resourceVersion ?? '';
+    const filter = opts.filter;
+    const scope = this.scope(namespace);
+    const rvNum = rv === '' ? 0 : Number(rv);
+    if (rv !== '' && (!Number.isInteger(rvNum) || rvNum < 0)) throw badRequest(`invalid resource version: ${rv}`);
+    const exact = opts.resourceVersionMatch === 'Exact';
+    if (opts.resourceVersionMatch && !['Exact', 'NotOlderThan'].includes(opts.resourceVersionMatch)) {
+      throw badRequest(`resourceVersionMatch: Unsupported value: "${opts.resourceVersionMatch}"`);
+    }
+    // From the cache: "any" (0) and "not older than" lists without a continue token.
+    if (!opts.continue && rv !== '' && !exact) {
+      await this.cache.waitFor(rvNum);
+      const { items, rv: at } = this.cache.list(scope, filter);
+      // The cache keeps no snapshots to page through, so a limit is ignored here, as upstream does for RV=0.
+      return { items: items.map((o) => this.#withType(o)), resourceVersion: String(at) };
+    }
+    // From storage: consistent (latest), exact, and paginated lists.
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    let cont = opts.continue;
+    let revision = exact ? rvNum : undefined;
+    const items: Obj[] = [];
+    try {
+      for (;;) {
+        const want = limit ? Math.max(limit - items.length, 1) : 0;
+        const page = await this.#backend.list(scope, { ...(want ? { limit: filter ? Math.max(want * 2, 64) : want } : {}), ...(cont ? { continue: cont } : {}), ...(revision ? { revision } : {}) });
+        revision = page.revision;
+        let lastKey: string | undefined;
+        for (const kv of page.kvs) {
+          lastKey = kv.key;
+          const obj = this.#decode(kv);
+          if (!filter || filter(obj)) items.push(obj);
+          if (limit && items.length >= limit) break;
+        }
+        const more = page.continue !== undefined || (lastKey !== undefined && page.kvs[page.kvs.length - 1]!.key !== lastKey);
+        if (limit && items.length >= limit) {
+          if (!more) return { items, resourceVersion: String(revision) };
+          const token = encodeContinue(lastKey!, revision);
+          const remaining = filter ? undefined : (page.remaining ?? 0) + (page.kvs.length - page.kvs.findIndex((k) => k.key === lastKey) - 1);
+          return { items, resourceVersion: String(revision), continue: token, ...(remaining !== undefined ? { remainingItemCount: remaining } : {}) };
+        }
+        if (!page.continue) return { items, resourceVersion: String(revision) };
+        cont = page.continue;
+      }
+    } catch (e) {
+      this.#mapStorageError(e, '');
+    }
+  }
+
+  /**
+   * Read-modify-write with retries on conflict (upstream GuaranteedUpdate). `tryUpdate` gets a
+   * private copy of the current object and returns the desired one; a missing object is passed as
+   * undefined when `allowCreate` is set.
+   */
+  async guaranteedUpdate(
+    ctx: RequestContext,
+    namespace: string,
+    name: string,
+    tryUpdate: (current: Obj | undefined) => Obj | Promise<Obj>,
+    opts: { subresource?: string; allowCreate?: boolean; retries?: number } = {},
+  ): Promise<{ obj: Obj; created: boolean }> {
+    const key = this.key(namespace, name);
+    const retries = opts.retries ?? 8;
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.#backend.get(key);
+      if (!cur.kv) {
+        if (!opts.allowCreate) throw notFound(this.gr, name);
+        const desired = await tryUpdate(undefined);
+        return { obj: await this.create(ctx, namespace, desired), created: true };
+      }
+      const old = this.#decode(cur.kv);
+      const desired = await tryUpdate(clone(old));
+      try {
+        const obj = await this.#update(ctx, namespace, name, desired, old, cur.kv, opts.subresource ?? '');
+        return { obj, created: false };
+      } catch (e) {
+        if (e instanceof StorageError && e.code === 'Conflict' && attempt < retries) continue;
+        if (e instanceof StorageError) this.#mapStorageError(e, name);
+        throw e;
+      }
+    }
+  }
+
+  /** PUT: the object must carry the current resourceVersion, or none for an unconditional update. */
+  async update(ctx: RequestContext, namespace: string, name: string, input: Obj, subresource = ''): Promise<{ obj: Obj; created: boolean }> {
+    this.#checkTypeMeta(input);
+    if (input.metadata.name && input.metadata.name !== name) throw badRequest('the name of the object (' + input.metadata.name + ') does not match the name on the URL (' + name + ')');
+    input.metadata.name = name;
+    this.#checkNamespace(input, namespace);
+    const wantRv = input.metadata.resourceVersion;
+    return this.guaranteedUpdate(
+      ctx,
+      namespace,
+      name,
+      (cur) => {
+        if (cur && wantRv && wantRv !== cur.metadata.resourceVersion) throw conflict(this.gr, name, OBJECT_MODIFIED);
+        if (!cur && wantRv) throw notFound(this.gr, name);
+        return structuredClone(input);
+      },
+      { subresource, allowCreate: this.strategy.allowCreateOnUpdate && subresource === '', retries: wantRv ? 0 : 8 },
+    );
+  }
+
+  async #update(ctx: RequestContext, namespace: string, name: string, obj: Obj, old: Obj, kv: KeyValue, subresource: string): Promise<Obj> {
+    this.#checkTypeMeta(obj);
+    obj.metadata.name = name;
+    this.#checkNamespace(obj, namespace);
+    const meta = obj.metadata;
+    const om = old.metadata;
+    if (meta.uid && meta.uid !== om.uid) {
+      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${om.uid}`);
+    }
+    if (meta.resourceVersion && meta.resourceVersion !== om.resourceVersion) throw conflict(this.gr, name, OBJECT_MODIFIED);
+    applyDefaults(obj);
+    if (subresource !== '') {
+      // Subresource writes change only their part (status strategy + ResetObjectMetaForStatus;
+      // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
+      const next = clone(old);
+      if (subresource === 'finalize') next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
+      else if (subresource === 'approval') next.status = { ...(next.status ?? {}), conditions: obj.status?.conditions };
+      else if (obj.status === undefined) delete next.status;
+      else next.status = obj.status;
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, next);
+    } else {
+      // Fields the server owns.
+      meta.uid = om.uid;
+      meta.creationTimestamp = om.creationTimestamp;
+      if (om.deletionTimestamp) meta.deletionTimestamp = om.deletionTimestamp;
+      else delete meta.deletionTimestamp;
+      if (om.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      else delete meta.deletionGracePeriodSeconds;
+      if (om.generation !== undefined) meta.generation = om.generation;
+      else delete meta.generation;
+      if (this.strategy.hasStatus) {
+        if (old.status === undefined) delete obj.status;
+        else obj.status = old.status;
+      }
+      this.strategy.prepareForUpdate(obj, old, ctx);
+      if (this.strategy.hasGeneration && !sameJSON(obj.spec, old.spec)) meta.generation = (om.generation ?? 0) + 1;
+    }
+    meta.resourceVersion = om.resourceVersion;
+    await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
+    const errs = this.strategy.validateUpdate(obj, old, ctx);
+    if (errs.length) this.#invalid(obj, errs);
+    await this.#admission.validate({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
+    await this.hooks.beforeUpdate?.(obj, old, ctx);
+    // An object being deleted whose last finalizer this update removes goes away now (ShouldDeleteDuringUpdate).
+    const lastFinalizerRemoved = (meta.finalizers ?? []).length === 0 && (om.finalizers ?? []).length > 0;
+    if (meta.deletionTimestamp && lastFinalizerRemoved && !this.strategy.prepareForDelete(clone(obj)) && (meta.deletionGracePeriodSeconds ?? 0) === 0 && !ctx.dryRun) {
+      const d = await this.#backend.delete(this.key(namespace, name), kv.modRevision);
+      this.hooks.afterDelete?.(obj);
+      return { ...obj, metadata: { ...meta, resourceVersion: String(d.revision) } };
+    }
+    if (sameJSON(obj, old)) return old;
+    if (ctx.dryRun) return obj;
+    const r = await this.#backend.update(this.key(namespace, name), this.#encode(obj), kv.modRevision, this.#ttl(obj));
+    return this.#decode(r.kv);
+  }
+
+  /**
+   * DELETE. Returns the object and whether it is gone now (false while finalizers or a grace
+   * period keep it).
+   */
+  async delete(ctx: RequestContext, namespace: string, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; deleted: boolean }> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.#backend.get(key);
+      if (!cur.kv) throw notFound(this.gr, name);
+      const obj = this.#decode(cur.kv);
+      const meta = obj.metadata;
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+      }
+      await this.#admission.validate({ operation: 'DELETE', store: this, obj, old: obj, ctx, namespace });
+      try {
+        const finalizers: string[] = [...(meta.finalizers ?? [])];
+        const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+        let changed = false;
+        // Recorded for the garbage collector, which finishes the job.
+        if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) {
+          finalizers.push('foregroundDeletion');
+          changed = true;
+        }
+        if (policy === 'Orphan' && !finalizers.includes('orphan')) {
+          finalizers.push('orphan');
+          changed = true;
+        }
+        if (policy && policy !== 'Orphan' && finalizers.includes('orphan')) {
+          finalizers.splice(finalizers.indexOf('orphan'), 1);
+          changed = true;
+        }
+        const grace = this.strategy.gracePeriod(obj, opts.gracePeriodSeconds);
+        const next = clone(obj);
+        const m = next.metadata;
+        if (finalizers.length) m.finalizers = finalizers;
+        const waits = this.strategy.prepareForDelete(next);
+        if (finalizers.length > 0 || grace > 0 || waits) {
+          // Not gone yet: mark it as being deleted; finalizers, the grace period or a controller finish the job.
+          if (!m.deletionTimestamp || (m.deletionGracePeriodSeconds !== undefined && grace < m.deletionGracePeriodSeconds)) {
+            m.deletionTimestamp = rfc3339(ctx.now + grace * 1000);
+            m.deletionGracePeriodSeconds = grace;
+            changed = true;
+          }
+          if (!changed && sameJSON(next, obj)) return { obj, deleted: false };
+          if (ctx.dryRun) return { obj: next, deleted: false };
+          const r = await this.#backend.update(key, this.#encode(next), cur.kv.modRevision);
+          return { obj: this.#decode(r.kv), deleted: false };
+        }
+        return await this.#deleteNow(ctx, key, obj, cur.kv.modRevision);
+      } catch (e) {
+        if (e instanceof StorageError && e.code === 'Conflict' && attempt < 8) continue;
+        if (e instanceof StorageError) this.#mapStorageError(e, name);
+        throw e;
+      }
+    }
+  }
+
+  async #deleteNow(ctx: RequestContext, key: string, obj: Obj, modRevision: number): Promise<{ obj: Obj; deleted: boolean }> {
+    if (ctx.dryRun) return { obj, deleted: true };
+    const d = await this.#backend.delete(key, modRevision);
+    this.hooks.afterDelete?.(obj);
+    return { obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(d.revision) } }, deleted: true };
+  }
+
+  /** Watches through the cache; `resourceVersion` "" or "0" starts with the current state. */
+  async watch(namespace: string, resourceVersion: string | undefined, filter: Filter | undefined, w: CacheWatcher): Promise<() => void> {
+    const inScope: Filter = (o) => {
+      if (this.info.namespaced && namespace && o.metadata?.namespace !== namespace) return false;
+      return !filter || filter(o);
+    };
+    const rv = resourceVersion ?? '';
+    if (rv !== '' && rv !== '0' && (!/^\d+$/.test(rv))) throw badRequest(`invalid resource version: ${rv}`);
+    return this.cache.watch(rv === '' || rv === '0' ? undefined : Number(rv), inScope, w);
+  }
+
+  /** Field-selector fields of an object. */
+  fields(obj: Obj): Record<string, string> {
+    return objectFields(this.strategy, obj);
+  }
+}

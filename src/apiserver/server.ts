@@ -1,0 +1,379 @@
+// The API server: an HTTP(S) front end whose request path is a chain, as kube-apiserver's
+// handler chain — inflight limits → authentication → authorization → the REST handlers, whose
+// writes go through admission and the registry to storage. Also discovery, OpenAPI, health and
+// metrics. Authentication and authorization are pluggable; the default authenticates everyone as
+// an admin and allows everything (the security issue replaces them).
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Backend } from '../storage/backend.ts';
+import { builtinResources, type ResourceInfo } from '../api/resources.ts';
+import { StatusError, internalError, invalidError, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
+import { requestInfo, type RequestInfo } from './requestinfo.ts';
+import { encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
+import { Store } from './registry/store.ts';
+import { strategyFor } from './registry/strategies.ts';
+import { Admission, namespaceLifecycle } from './admission.ts';
+import { handleResource, partialObject, withTypeMeta, type HandlerRequest, type Reply } from './handlers.ts';
+import { DiscoveryDocuments } from './discovery/discovery.ts';
+import { openapiV2JSON, openapiV2Protobuf, openapiV3GroupVersionJSON, openapiV3Root, wantsOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from './openapi/openapi.ts';
+import { toTable } from './printers/index.ts';
+import { ServiceAllocator } from './alloc.ts';
+import { bootstrap } from './bootstrap.ts';
+import { Metrics } from './metrics.ts';
+import type { Obj, RequestContext, UserInfo } from './types.ts';
+
+export interface VersionInfo {
+  major: string;
+  minor: string;
+  gitVersion: string;
+}
+
+export type Authenticator = (req: IncomingMessage) => Promise<UserInfo | undefined> | UserInfo | undefined;
+export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<{ allowed: boolean; reason?: string }> | { allowed: boolean; reason?: string };
+
+export interface ApiServerOptions {
+  storage: Backend;
+  host?: string;
+  port?: number;
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** The Kubernetes version to report (kubectl picks its minor from it). */
+  version?: string;
+  serviceCIDR?: string;
+  nodePortRange?: string;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  authenticate?: Authenticator;
+  authorize?: Authorizer;
+  admission?: Admission;
+  /** The address the `kubernetes` Service's endpoints point at (default: the listen host). */
+  advertiseAddress?: string;
+  now?: () => number;
+}
+
+export const DEFAULT_VERSION = 'v1.32.4';
+
+export function versionInfo(v: string): VersionInfo & Record<string, string> {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v);
+  if (!m) throw new Error(`invalid Kubernetes version "${v}"`);
+  return {
+    major: m[1]!,
+    minor: m[2]!,
+    gitVersion: `v${m[1]}.${m[2]}.${m[3]}`,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.0',
+    compiler: 'gc',
+    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+const LONG_RUNNING = new Set(['watch']);
+const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+const admin: UserInfo = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+
+export class ApiServer {
+  readonly stores = new Map<string, Store>();
+  readonly storage: Backend;
+  readonly admission: Admission;
+  readonly allocator: ServiceAllocator;
+  readonly metrics = new Metrics();
+  readonly version: ReturnType<typeof versionInfo>;
+  #opts: ApiServerOptions;
+  #server: Server | undefined;
+  #sockets = new Set<Socket>();
+  #discovery: DiscoveryDocuments;
+  #inflight = { read: 0, mutating: 0 };
+  #now: () => number;
+  url = '';
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts;
+    this.storage = opts.storage;
+    this.#now = opts.now ?? Date.now;
+    this.version = versionInfo(opts.version ?? DEFAULT_VERSION);
+    this.admission = opts.admission ?? new Admission();
+    this.admission.plugins.unshift(namespaceLifecycle(() => this.store('', 'namespaces')!));
+    this.allocator = new ServiceAllocator(opts.serviceCIDR ?? '127.96.0.0/16', opts.nodePortRange);
+    const served = builtinResources.filter((r) => r.served !== false);
+    for (const r of served) this.#addStore(r);
+    this.#discovery = new DiscoveryDocuments(served, `${opts.host ?? '127.0.0.1'}:${opts.port ?? 6443}`);
+    this.#wireServices();
+  }
+
+  #addStore(r: ResourceInfo) {
+    const store = new Store(r, strategyFor(r), this.storage, this.admission);
+    this.stores.set(`${r.group}/${r.version}/${r.resource}`, store);
+  }
+
+  /** The store of a resource, in its preferred (or given) version. */
+  store(group: string, resource: string, version?: string): Store | undefined {
+    if (version) return this.stores.get(`${group}/${version}/${resource}`);
+    for (const s of this.stores.values()) if (s.info.group === group && s.info.resource === resource) return s;
+    return undefined;
+  }
+
+  #wireServices() {
+    const services = this.store('', 'services')!;
+    const alloc = this.allocator;
+    services.hooks = {
+      beforeCreate: (svc, ctx) => {
+        const errs = alloc.allocate(svc, ctx.dryRun);
+        if (errs.length) throw invalidService(svc, errs);
+      },
+      beforeUpdate: (svc, old, ctx) => {
+        const errs = alloc.allocate(svc, ctx.dryRun, old);
+        if (errs.length) throw invalidService(svc, errs);
+      },
+      afterDelete: (svc) => alloc.forget(svc),
+    };
+  }
+
+  async start(): Promise<string> {
+    // Warm the watch caches and rebuild allocations from what is stored.
+    await Promise.all([...this.stores.values()].map((s) => s.cache.ready));
+    for (const svc of this.store('', 'services')!.cache.list('/').items) this.allocator.remember(svc);
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    const tls = this.#opts.tls;
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 70_000;
+    server.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    });
+    this.#server = server;
+    const host = this.#opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#opts.port ?? 6443, host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    this.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    await bootstrap(this, { host: this.#opts.advertiseAddress ?? host, port });
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.stores.values()) s.cache.stop();
+    if (this.#server) {
+      const closed = new Promise<void>((r) => this.#server!.close(() => r()));
+      for (const s of this.#sockets) s.destroy();
+      await closed;
+    }
+  }
+
+  /** A context for writes the server makes itself (bootstrap, controllers in-process). */
+  systemContext(): RequestContext {
+    return { user: admin, now: this.#now(), dryRun: false };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const info = requestInfo(method, url.pathname, url.searchParams);
+    const longRunning = LONG_RUNNING.has(info.verb) || LONG_RUNNING_SUBRESOURCES.has(info.subresource);
+    const mutating = !['get', 'list', 'watch', 'head', 'options'].includes(info.verb);
+    let code = 500;
+    let counted = false;
+    try {
+      if (!longRunning) {
+        const kind = mutating ? 'mutating' : 'read';
+        const limit = mutating ? (this.#opts.maxMutatingRequestsInflight ?? 200) : (this.#opts.maxRequestsInflight ?? 400);
+        if (limit > 0 && this.#inflight[kind] >= limit) {
+          res.setHeader('Retry-After', '1');
+          throw tooManyRequests('Too many requests, please try again later.', 1);
+        }
+        this.#inflight[kind]++;
+        counted = true;
+      }
+      const user = await (this.#opts.authenticate ?? (() => admin))(req);
+      if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      const decision = await (this.#opts.authorize ?? (() => ({ allowed: true })))(user, info);
+      if (!decision.allowed) throw forbiddenFor(user, info, decision.reason);
+      const body = await readBody(req);
+      code = await this.#route(req, res, info, url, body, user);
+    } catch (e) {
+      code = this.#sendError(res, e);
+    } finally {
+      if (counted) this.#inflight[mutating ? 'mutating' : 'read']--;
+      this.metrics.observe(info, method, code, (performance.now() - started) / 1000, longRunning);
+    }
+  }
+
+  #sendError(res: ServerResponse, e: unknown): number {
+    let err: StatusError;
+    if (e instanceof StatusError) err = e;
+    else {
+      err = internalError((e as Error)?.message ?? String(e));
+      process.stderr.write(`apiserver: internal error: ${(e as Error)?.stack ?? e}\n`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return err.code;
+    }
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
+    if (err.status.details?.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.status.details.retryAfterSeconds);
+    res.writeHead(err.code, headers);
+    res.end(JSON.stringify(err.status));
+    return err.code;
+  }
+
+  #send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', extra: Record<string, string> = {}): number {
+    const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', ...extra });
+    res.end(payload);
+    return code;
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL, body: Buffer, user: UserInfo): Promise<number> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (!info.isResourceRequest) {
+      if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
+      return this.#nonResource(req, res, path);
+    }
+    const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
+    if (!store) throw pathNotFound();
+    const negotiated = this.#negotiate(req, info);
+    const hreq: HandlerRequest = {
+      method,
+      info,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      ctx: { user, now: this.#now(), dryRun: false, ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager')! } : {}) },
+      negotiated,
+      storeFor: (g, r) => this.store(g, r),
+      res,
+      warnings: [],
+    };
+    const reply = await handleResource(store, hreq);
+    if (!reply) {
+      if (res.headersSent || res.writableEnded) return 200;
+      throw new StatusError(503, 'ServiceUnavailable', `${info.resource}/${info.subresource} is not available: no node agent serves it yet`);
+    }
+    const headers: Record<string, string> = {};
+    if (hreq.warnings.length) headers['Warning'] = hreq.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    return this.#reply(res, store, reply, negotiated, url.searchParams, headers);
+  }
+
+  #negotiate(req: IncomingMessage, info: RequestInfo): Negotiated {
+    const tableable = (info.verb === 'get' || info.verb === 'list' || info.verb === 'watch') && (info.subresource === '' || info.subresource === 'status');
+    return negotiate(req.headers.accept, tableable);
+  }
+
+  #reply(res: ServerResponse, store: Store, reply: Reply, n: Negotiated, q: URLSearchParams, headers: Record<string, string>): number {
+    let body = reply.body;
+    if (n.shape === 'table' && reply.code === 200) {
+      const includeObject = (q.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? undefined;
+      const opts = { now: this.#now(), ...(includeObject ? { includeObject } : {}) };
+      if (reply.list) {
+        const l = reply.list;
+        body = toTable(store.gr, l.items, {
+          ...opts,
+          listMeta: { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount !== undefined ? { remainingItemCount: l.remainingItemCount } : {}) },
+        });
+      } else if ((body as Obj)?.kind !== 'Status') {
+        body = toTable(store.gr, [body as Obj], { ...opts, listMeta: { resourceVersion: (body as Obj).metadata?.resourceVersion } });
+      }
+    } else if (n.shape === 'partial' && reply.code === 200) {
+      if (reply.list) body = { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: (body as Obj).metadata, items: reply.list.items.map((o) => partialObject(o, store)) };
+      else if ((body as Obj)?.kind !== 'Status') body = partialObject(body as Obj, store);
+    } else if (body && typeof body === 'object' && (body as Obj).kind !== 'Status' && !reply.list && (body as Obj).kind !== 'Scale' && (body as Obj).kind !== store.info.listKind) {
+      body = withTypeMeta(body as Obj, store);
+    }
+    const { body: text, contentType } = encode(body, n.format);
+    return this.#send(res, reply.code, text, contentType, headers);
+  }
+
+  async #nonResource(req: IncomingMessage, res: ServerResponse, path: string): Promise<number> {
+    const accept = req.headers.accept;
+    switch (path) {
+      case '/version':
+        return this.#send(res, 200, this.version);
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        return this.#send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      case '/metrics':
+        return this.#send(res, 200, await this.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+      case '/api':
+      case '/apis': {
+        const doc = this.#discovery.root(path === '/api' ? 'core' : 'apis', accept);
+        return this.#send(res, 200, doc.body, doc.contentType, doc.etag ? { ETag: doc.etag } : {});
+      }
+      case '/openapi/v2': {
+        if (wantsOpenAPIv2Protobuf(accept)) return this.#send(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
+        return this.#send(res, 200, openapiV2JSON());
+      }
+      case '/openapi/v3':
+        return this.#send(res, 200, openapiV3Root());
+    }
+    if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return this.#send(res, 200, 'ok', 'text/plain; charset=utf-8');
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiV3GroupVersionJSON(path.slice('/openapi/v3/'.length));
+      if (!doc) throw pathNotFound();
+      return this.#send(res, 200, doc.json, 'application/json', { ETag: `"${doc.hash}"` });
+    }
+    const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    if (m) {
+      const doc = m[2] ? this.#discovery.resourceList(m[1]!, m[2]) : this.#discovery.group(m[1]!);
+      if (!doc) throw pathNotFound();
+      return this.#send(res, 200, doc.body, doc.contentType);
+    }
+    const core = /^\/api\/([^/]+)$/.exec(path);
+    if (core) {
+      const doc = this.#discovery.resourceList('', core[1]!);
+      if (!doc) throw pathNotFound();
+      return this.#send(res, 200, doc.body, doc.contentType);
+    }
+    throw pathNotFound();
+  }
+}
+
+function pathNotFound(): StatusError {
+  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function invalidService(svc: Obj, errs: FieldError[]): StatusError {
+  return invalidError('Service', '', svc.metadata?.name ?? '', errs);
+}
+
+function forbiddenFor(user: UserInfo, info: RequestInfo, reason?: string): StatusError {
+  const res = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+  const what = info.isResourceRequest
+    ? `User "${user.username}" cannot ${info.verb} resource "${res}" in API group "${info.apiGroup}"${info.namespace ? ` in the namespace "${info.namespace}"` : ' at the cluster scope'}`
+    : `User "${user.username}" cannot ${info.verb} path "${info.path}"`;
+  const subject = info.isResourceRequest ? `${info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource}${info.name ? ` "${info.name}"` : ''} is forbidden` : 'forbidden';
+  return new StatusError(403, 'Forbidden', `${subject}: ${what}${reason ? `: ${reason}` : ''}`, {
+    ...(info.name ? { name: info.name } : {}),
+    group: info.apiGroup,
+    kind: info.resource,
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const len = Number(req.headers['content-length'] ?? 0);
+  if (len > MAX_BODY_BYTES) {
+    req.resume();
+    throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

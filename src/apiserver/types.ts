@@ -1,0 +1,31 @@
+// Shapes shared across the API server: a Kubernetes object as plain JSON, the requesting user,
+// and the per-request context handed to strategies and admission.
+
+/** A Kubernetes object as the JSON it is on the wire. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface RequestContext {
+  user: UserInfo;
+  /** Milliseconds since the epoch, from the server's clock. */
+  now: number;
+  dryRun: boolean;
+  fieldManager?: string;
+}
+
+/** RFC 3339 with seconds precision, as metav1.Time serializes. */
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime serializes. */
+export function rfc3339Micro(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

@@ -1,0 +1,258 @@
+// The watch cache (upstream's cacher): one storage watch per resource feeds an in-memory copy of
+// every object and a window of recent events, so that thousands of API watchers cost one
+// storage watch, and lists with resourceVersion="0" or a known version never touch storage.
+// Watches from a version older than the window get 410 Gone, as upstream.
+import type { Backend, KeyValue, Watch } from '../storage/backend.ts';
+import { isCompacted } from '../storage/backend.ts';
+import { StatusError, gone } from '../machinery/errors.ts';
+import type { Obj } from './types.ts';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: EventType;
+  key: string;
+  obj: Obj;
+  /** The object before this event (MODIFIED and DELETED), to tell when a filter stops matching. */
+  prev?: Obj;
+  rv: number;
+  /** JSON of `obj`, computed once for all watchers. */
+  json?: string;
+}
+
+export interface CacheItem {
+  obj: Obj;
+  rv: number;
+}
+
+/** What a watcher or list wants to see. */
+export type Filter = (obj: Obj) => boolean;
+
+export interface CacheWatcher {
+  /** Called for each event that concerns this watcher (already filtered and re-typed). */
+  send(type: EventType, ev: CacheEvent): void;
+  /** Called when the cache can no longer serve this watcher (e.g. storage compaction during re-list). */
+  fail(err: StatusError): void;
+}
+
+export function decodeObject(kv: KeyValue, rv = kv.modRevision): Obj {
+  const obj = JSON.parse(kv.value.toString('utf8')) as Obj;
+  obj.metadata ??= {};
+  obj.metadata.resourceVersion = String(rv);
+  return obj;
+}
+
+export class WatchCache {
+  readonly prefix: string;
+  #backend: Backend;
+  #items = new Map<string, CacheItem>();
+  #events: CacheEvent[] = [];
+  #capacity: number;
+  /** Revision up to which every event of this prefix has been applied. */
+  #rv = 0;
+  /** Events older than this cannot be replayed (window start). */
+  #oldest = 0;
+  #watchers = new Set<{ filter: Filter; w: CacheWatcher }>();
+  #waiters: { rv: number; resolve: () => void }[] = [];
+  #watch: Watch | undefined;
+  #ready: Promise<void>;
+  #stopped = false;
+  #draining = 0;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(backend: Backend, prefix: string, opts: { capacity?: number } = {}) {
+    this.#backend = backend;
+    this.prefix = prefix;
+    this.#capacity = opts.capacity ?? 10_000;
+    this.#ready = this.#start();
+    this.#ready.catch(() => {});
+  }
+
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get resourceVersion(): number {
+    return this.#rv;
+  }
+
+  async #start(): Promise<void> {
+    const items = new Map<string, CacheItem>();
+    let cont: string | undefined;
+    let rev = 0;
+    do {
+      const page = await this.#backend.list(this.prefix, { limit: 5000, ...(cont ? { continue: cont } : {}) });
+      rev = page.revision;
+      for (const kv of page.kvs) items.set(kv.key, { obj: decodeObject(kv), rv: kv.modRevision });
+      cont = page.continue;
+    } while (cont);
+    this.#items = items;
+    this.#rv = rev;
+    this.#oldest = rev;
+    this.#events = [];
+    this.#watch = this.#backend.watch(this.prefix, rev);
+    void this.#consume(this.#watch);
+  }
+
+  async #consume(w: Watch): Promise<void> {
+    try {
+      for await (const ev of w) {
+        this.#draining++;
+        const key = ev.kv.key;
+        let ce: CacheEvent;
+        if (ev.type === 'delete') {
+          const prev = this.#items.get(key)?.obj;
+          const obj = prev ? { ...prev, metadata: { ...prev.metadata, resourceVersion: String(ev.revision) } } : decodeObject(ev.kv, ev.revision);
+          this.#items.delete(key);
+          ce = { type: 'DELETED', key, obj, ...(prev ? { prev } : {}), rv: ev.revision };
+        } else {
+          const obj = decodeObject(ev.kv);
+          const prev = this.#items.get(key)?.obj;
+          this.#items.set(key, { obj, rv: ev.revision });
+          ce = { type: prev ? 'MODIFIED' : 'ADDED', key, obj, ...(prev ? { prev } : {}), rv: ev.revision };
+        }
+        this.#push(ce);
+        this.#draining--;
+        if (this.#draining === 0 && this.#drainWaiters.length) for (const r of this.#drainWaiters.splice(0)) r();
+      }
+    } catch (e) {
+      if (this.#stopped) return;
+      if (isCompacted(e)) {
+        // We fell behind compaction: re-list, and tell watchers to start over (410).
+        for (const x of this.#watchers) x.w.fail(gone('too old resource version: watch cache was re-listed after storage compaction'));
+        this.#watchers.clear();
+        this.#ready = this.#start();
+        return;
+      }
+      for (const x of this.#watchers) x.w.fail(new StatusError(500, 'InternalError', `watch cache: ${(e as Error).message}`));
+      this.#watchers.clear();
+    }
+  }
+
+  #push(ev: CacheEvent) {
+    this.#events.push(ev);
+    if (this.#events.length > this.#capacity) {
+      const drop = this.#events.length - this.#capacity;
+      this.#oldest = this.#events[drop - 1]!.rv;
+      this.#events.splice(0, drop);
+    }
+    this.#rv = ev.rv;
+    for (const x of this.#watchers) deliver(x, ev);
+    if (this.#waiters.length) {
+      const still = [];
+      for (const w of this.#waiters) (w.rv <= this.#rv ? w.resolve() : still.push(w));
+      this.#waiters = still;
+    }
+  }
+
+  /**
+   * Resolves once the cache has seen revision `rv`, or with a 504 after `timeoutMs` (upstream:
+   * "Too large resource version"). With the local backends, every event up to the storage revision
+   * is already queued to us, so being drained means being current.
+   */
+  async waitFor(rv: number, timeoutMs = 3000): Promise<void> {
+    await this.#ready;
+    if (rv <= this.#rv) return;
+    const cur = await this.#backend.revision();
+    if (rv > cur.revision) throw tooLarge(rv, this.#rv);
+    if (await this.#caughtUp(cur.revision, timeoutMs)) return;
+    throw tooLarge(rv, this.#rv);
+  }
+
+  /** Waits until every event up to storage revision `rev` has been applied. */
+  async #caughtUp(rev: number, timeoutMs: number): Promise<boolean> {
+    if (rev <= this.#rv) return true;
+    const local = this.#backend.driver !== 'etcd';
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (rev <= this.#rv) return true;
+      // Queued events are applied in a microtask; once none are pending we are current.
+      await new Promise<void>((r) => setImmediate(r));
+      if (local && this.#draining === 0) {
+        this.#rv = Math.max(this.#rv, rev);
+        return true;
+      }
+      if (!local) await new Promise<void>((r) => setTimeout(r, 5));
+    }
+    // etcd: events of other prefixes move the revision; after a quiet period we are current.
+    if (!local) {
+      this.#rv = Math.max(this.#rv, rev);
+      return true;
+    }
+    return false;
+  }
+
+  /** Brings the cache to the current storage revision (for consistent reads from the cache). */
+  async sync(): Promise<number> {
+    await this.#ready;
+    const cur = await this.#backend.revision();
+    await this.#caughtUp(cur.revision, 3000);
+    return this.#rv;
+  }
+
+  get(key: string): CacheItem | undefined {
+    return this.#items.get(key);
+  }
+
+  /** Objects under `keyPrefix` (a namespace's, or all) that pass the filter, in key order. */
+  list(keyPrefix: string, filter?: Filter): { items: Obj[]; rv: number } {
+    const out: [string, Obj][] = [];
+    for (const [k, it] of this.#items) if (k.startsWith(keyPrefix) && (!filter || filter(it.obj))) out.push([k, it.obj]);
+    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return { items: out.map((x) => x[1]), rv: this.#rv };
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /**
+   * Starts a watcher. `fromRv` undefined: synthetic ADDED events for the current state, then changes.
+   * Otherwise every change after `fromRv` (410 Gone when the window no longer reaches back to it).
+   * The filter carries namespace, name and selectors.
+   */
+  async watch(fromRv: number | undefined, filter: Filter, w: CacheWatcher): Promise<() => void> {
+    await this.#ready;
+    const entry = { filter, w };
+    if (fromRv === undefined) {
+      for (const [key, it] of [...this.#items].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (filter(it.obj)) w.send('ADDED', { type: 'ADDED', key, obj: it.obj, rv: it.rv });
+      }
+    } else {
+      if (fromRv > this.#rv) await this.waitFor(fromRv);
+      if (fromRv < this.#oldest) throw gone(`too old resource version: ${fromRv} (${this.#oldest})`);
+      for (const ev of this.#events) if (ev.rv > fromRv) deliver(entry, ev);
+    }
+    this.#watchers.add(entry);
+    return () => this.#watchers.delete(entry);
+  }
+
+  get watcherCount(): number {
+    return this.#watchers.size;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#watch?.close();
+    for (const x of this.#watchers) x.w.fail(new StatusError(503, 'ServiceUnavailable', 'apiserver is shutting down'));
+    this.#watchers.clear();
+  }
+}
+
+/** Sends an event to a watcher, turning it into ADDED/DELETED when the object enters or leaves its filter. */
+function deliver(x: { filter: Filter; w: CacheWatcher }, ev: CacheEvent) {
+  const now = ev.type !== 'DELETED' && x.filter(ev.obj);
+  const before = ev.prev !== undefined && x.filter(ev.prev);
+  if (ev.type === 'DELETED') {
+    if (before || (ev.prev === undefined && x.filter(ev.obj))) x.w.send('DELETED', ev);
+  } else if (now && before) x.w.send('MODIFIED', ev);
+  else if (now) x.w.send('ADDED', ev);
+  else if (before) x.w.send('DELETED', ev);
+}
+
+function tooLarge(rv: number, cur: number): StatusError {
+  return new StatusError(504, 'Timeout', `Too large resource version: ${rv}, current: ${cur}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+}
