@@ -225,6 +225,23 @@ describe('API server', () => {
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
   });
 
+  it('answers access and identity reviews without storing them', async () => {
+    const ssar = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      kind: 'SelfSubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      spec: { resourceAttributes: { namespace: 'default', verb: 'create', resource: 'pods' } },
+    });
+    assert.equal(ssar.status, 201);
+    assert.equal(ssar.body.status.allowed, true);
+    const sar = await call('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } });
+    assert.equal(sar.status, 422);
+    assert.match(sar.body.message, /at least one of user or group must be specified/);
+    const who = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' });
+    assert.equal(who.body.status.userInfo.username, 'system:admin');
+    const rules = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } });
+    assert.deepEqual(rules.body.status.resourceRules[0].verbs, ['*']);
+  });
+
   it('refuses bad input with a Status and stores nothing', async () => {
     const before = (await call('GET', '/api/v1/namespaces/default/configmaps')).body.items.length;
     const malformed = await call('POST', '/api/v1/namespaces/default/configmaps', '{"metadata": {"name": ');

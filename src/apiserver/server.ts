@@ -10,7 +10,7 @@ import type { Backend } from '../storage/backend.ts';
 import { builtinResources, type ResourceInfo } from '../api/resources.ts';
 import { StatusError, internalError, invalidError, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
 import { requestInfo, type RequestInfo } from './requestinfo.ts';
-import { encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
+import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
 import { Store } from './registry/store.ts';
 import { strategyFor } from './registry/strategies.ts';
 import { Admission, namespaceLifecycle } from './admission.ts';
@@ -21,6 +21,7 @@ import { toTable } from './printers/index.ts';
 import { ServiceAllocator } from './alloc.ts';
 import { bootstrap } from './bootstrap.ts';
 import { Metrics } from './metrics.ts';
+import { allowAll, isReview, review, type Authz } from './reviews.ts';
 import type { Obj, RequestContext, UserInfo } from './types.ts';
 
 export interface VersionInfo {
@@ -30,7 +31,6 @@ export interface VersionInfo {
 }
 
 export type Authenticator = (req: IncomingMessage) => Promise<UserInfo | undefined> | UserInfo | undefined;
-export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<{ allowed: boolean; reason?: string }> | { allowed: boolean; reason?: string };
 
 export interface ApiServerOptions {
   storage: Backend;
@@ -44,7 +44,8 @@ export interface ApiServerOptions {
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
   authenticate?: Authenticator;
-  authorize?: Authorizer;
+  /** Authorization, and the answers of the review resources (default: everything is allowed). */
+  authz?: Authz;
   admission?: Admission;
   /** The address the `kubernetes` Service's endpoints point at (default: the listen host). */
   advertiseAddress?: string;
@@ -81,6 +82,7 @@ export class ApiServer {
   readonly allocator: ServiceAllocator;
   readonly metrics = new Metrics();
   readonly version: ReturnType<typeof versionInfo>;
+  readonly authz: Authz;
   #opts: ApiServerOptions;
   #server: Server | undefined;
   #sockets = new Set<Socket>();
@@ -95,6 +97,7 @@ export class ApiServer {
     this.#now = opts.now ?? Date.now;
     this.version = versionInfo(opts.version ?? DEFAULT_VERSION);
     this.admission = opts.admission ?? new Admission();
+    this.authz = opts.authz ?? allowAll;
     this.admission.plugins.unshift(namespaceLifecycle(() => this.store('', 'namespaces')!));
     this.allocator = new ServiceAllocator(opts.serviceCIDR ?? '127.96.0.0/16', opts.nodePortRange);
     const served = builtinResources.filter((r) => r.served !== false);
@@ -195,7 +198,7 @@ export class ApiServer {
       }
       const user = await (this.#opts.authenticate ?? (() => admin))(req);
       if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
-      const decision = await (this.#opts.authorize ?? (() => ({ allowed: true })))(user, info);
+      const decision = await this.authz.authorize(user, info);
       if (!decision.allowed) throw forbiddenFor(user, info, decision.reason);
       const body = await readBody(req);
       code = await this.#route(req, res, info, url, body, user);
@@ -241,6 +244,10 @@ export class ApiServer {
     }
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
+    if (isReview(info.apiGroup, info.resource)) {
+      const answer = await review(this.authz, user, info.apiGroup, info.resource, info.namespace, info.verb, decodeBody(body, req.headers['content-type']) as Obj);
+      return this.#send(res, 201, answer);
+    }
     const negotiated = this.#negotiate(req, info);
     const hreq: HandlerRequest = {
       method,

@@ -60,10 +60,13 @@ export class WatchCache {
   #draining = 0;
   #drainWaiters: (() => void)[] = [];
 
-  constructor(backend: Backend, prefix: string, opts: { capacity?: number } = {}) {
+  #decode: (kv: KeyValue, rv?: number) => Obj;
+
+  constructor(backend: Backend, prefix: string, opts: { capacity?: number; decode?: (kv: KeyValue, rv?: number) => Obj } = {}) {
     this.#backend = backend;
     this.prefix = prefix;
     this.#capacity = opts.capacity ?? 10_000;
+    this.#decode = opts.decode ?? decodeObject;
     this.#ready = this.#start();
     this.#ready.catch(() => {});
   }
@@ -83,7 +86,7 @@ export class WatchCache {
     do {
       const page = await this.#backend.list(this.prefix, { limit: 5000, ...(cont ? { continue: cont } : {}) });
       rev = page.revision;
-      for (const kv of page.kvs) items.set(kv.key, { obj: decodeObject(kv), rv: kv.modRevision });
+      for (const kv of page.kvs) items.set(kv.key, { obj: this.#decode(kv), rv: kv.modRevision });
       cont = page.continue;
     } while (cont);
     this.#items = items;
@@ -102,11 +105,11 @@ export class WatchCache {
         let ce: CacheEvent;
         if (ev.type === 'delete') {
           const prev = this.#items.get(key)?.obj;
-          const obj = prev ? { ...prev, metadata: { ...prev.metadata, resourceVersion: String(ev.revision) } } : decodeObject(ev.kv, ev.revision);
+          const obj = prev ? { ...prev, metadata: { ...prev.metadata, resourceVersion: String(ev.revision) } } : this.#decode(ev.kv, ev.revision);
           this.#items.delete(key);
           ce = { type: 'DELETED', key, obj, ...(prev ? { prev } : {}), rv: ev.revision };
         } else {
-          const obj = decodeObject(ev.kv);
+          const obj = this.#decode(ev.kv);
           const prev = this.#items.get(key)?.obj;
           this.#items.set(key, { obj, rv: ev.revision });
           ce = { type: prev ? 'MODIFIED' : 'ADDED', key, obj, ...(prev ? { prev } : {}), rv: ev.revision };

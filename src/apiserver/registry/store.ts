@@ -9,6 +9,7 @@ import { StatusError, alreadyExists, badRequest, conflict, gone, invalidError, n
 import type { ResourceInfo } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
+import { convert, storageVersionOf } from '../../api/conversion/index.ts';
 import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../watchcache.ts';
 import { rfc3339, type Obj, type RequestContext } from '../types.ts';
 import { objectFields, type Strategy } from './strategy.ts';
@@ -88,6 +89,8 @@ export class Store {
   readonly cache: WatchCache;
   #backend: Backend;
   #admission: Admission;
+  /** Set when another version is the one stored (autoscaling/v2 for v1 HPAs, v1 for events.k8s.io Events). */
+  #storageVersion: string | undefined;
   hooks: StoreHooks = {};
 
   constructor(info: ResourceInfo, strategy: Strategy, backend: Backend, admission: Admission) {
@@ -97,7 +100,9 @@ export class Store {
     this.gr = { group: info.group, resource: info.resource };
     this.#backend = backend;
     this.#admission = admission;
-    this.cache = new WatchCache(backend, this.prefix + '/');
+    const sv = storageVersionOf(info.group, info.resource);
+    this.#storageVersion = sv && sv !== groupVersion(info) ? sv : undefined;
+    this.cache = new WatchCache(backend, this.prefix + '/', { decode: (kv, rv) => this.#decode(kv, rv) });
   }
 
   get apiVersion(): string {
@@ -113,8 +118,9 @@ export class Store {
     return this.info.namespaced && namespace ? `${this.prefix}/${namespace}/` : `${this.prefix}/`;
   }
 
-  #decode(kv: KeyValue): Obj {
-    const obj = decodeObject(kv);
+  #decode(kv: KeyValue, rv?: number): Obj {
+    let obj = decodeObject(kv, rv);
+    if (obj.apiVersion !== this.apiVersion && obj.apiVersion !== undefined && this.#storageVersion) obj = convert(obj, this.apiVersion);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
     return obj;
@@ -122,7 +128,8 @@ export class Store {
 
   #encode(obj: Obj): Buffer {
     const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
-    return Buffer.from(JSON.stringify({ ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta }));
+    const own = { ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta };
+    return Buffer.from(JSON.stringify(this.#storageVersion ? convert(own, this.#storageVersion) : own));
   }
 
   #mapStorageError(e: unknown, name: string): never {
