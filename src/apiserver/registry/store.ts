@@ -118,7 +118,30 @@ export class Store {
     return this.info.namespaced && namespace ? `${this.prefix}/${namespace}/` : `${this.prefix}/`;
   }
 
+  /**
+   * Objects this store just wrote, by key and revision, so that the watch cache can take them
+   * instead of parsing the same bytes again (bounded; misses just parse).
+   */
+  #written = new Map<string, Obj>();
+
+  #remember(obj: Obj, key: string, rev: number): Obj {
+    obj.metadata.resourceVersion = String(rev);
+    // Backends that publish before acknowledging (memory) have fed the cache already.
+    if (this.cache.resourceVersion >= rev) return obj;
+    this.#written.set(`${rev}\0${key}`, obj);
+    if (this.#written.size > 4096) this.#written.delete(this.#written.keys().next().value!);
+    return obj;
+  }
+
   #decode(kv: KeyValue, rv?: number): Obj {
+    if (rv === undefined || rv === kv.modRevision) {
+      const id = `${kv.modRevision}\0${kv.key}`;
+      const mine = this.#written.get(id);
+      if (mine) {
+        this.#written.delete(id);
+        return mine;
+      }
+    }
     let obj = decodeObject(kv, rv);
     if (obj.apiVersion !== this.apiVersion && obj.apiVersion !== undefined && this.#storageVersion) obj = convert(obj, this.apiVersion);
     obj.apiVersion = this.apiVersion;
@@ -199,8 +222,9 @@ export class Store {
       return obj;
     }
     try {
-      const r = await this.#backend.create(this.key(meta.namespace ?? '', meta.name), this.#encode(obj), this.#ttl(obj));
-      return this.#decode(r.kv);
+      const key = this.key(meta.namespace ?? '', meta.name);
+      const r = await this.#backend.create(key, this.#encode(obj), this.#ttl(obj));
+      return this.#remember(obj, key, r.kv.modRevision);
     } catch (e) {
       this.#mapStorageError(e, meta.name);
     }
@@ -384,8 +408,9 @@ export class Store {
     }
     if (sameJSON(obj, old)) return old;
     if (ctx.dryRun) return obj;
-    const r = await this.#backend.update(this.key(namespace, name), this.#encode(obj), kv.modRevision, this.#ttl(obj));
-    return this.#decode(r.kv);
+    const key = this.key(namespace, name);
+    const r = await this.#backend.update(key, this.#encode(obj), kv.modRevision, this.#ttl(obj));
+    return this.#remember(obj, key, r.kv.modRevision);
   }
 
   /**
