@@ -6,13 +6,13 @@ import type { ServerResponse } from 'node:http';
 import { StatusError, badRequest, conflict, invalidError, invalid, methodNotAllowed, notFound, tooManyRequests } from '../machinery/errors.ts';
 import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Selector } from '../machinery/labels.ts';
 import { parseFieldSelector } from '../machinery/fields.ts';
-import { decodeBody, PATCH_TYPES, parseMediaType, type Negotiated } from './codec.ts';
+import { decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Negotiated } from './codec.ts';
 import type { RequestInfo } from './requestinfo.ts';
 import type { Store, DeleteOptions } from './registry/store.ts';
 import type { CacheEvent, EventType, Filter } from './watchcache.ts';
 import { rfc3339, type Obj, type RequestContext } from './types.ts';
 import { applyPatch } from './patch.ts';
-import { checkFieldValidation } from './fieldvalidation.ts';
+import { checkFieldValidation, checkPatchFieldValidation, parseFieldValidation, strictDecodingErrors } from './fieldvalidation.ts';
 import { tableRowsForWatch, includeObjectError, type IncludeObject } from './printers/index.ts';
 
 export interface Reply {
@@ -148,14 +148,14 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
       if (info.name && !sub) throw methodNotAllowed('the server does not allow this method on the requested resource');
       allowed('create');
       if (store.info.namespaced && !ns) throw notFound({ group: '', resource: '' }, '');
-      const obj = decodeObjectBody(store, r);
+      const obj = decodeObjectBody(store, r, 'create');
       const created = await store.create({ ...ctx, dryRun: dryRun(q) }, ns, obj);
       return { code: 201, body: created };
     }
     case 'update': {
       allowed('update');
       requireName(store, info);
-      const obj = decodeObjectBody(store, r);
+      const obj = decodeObjectBody(store, r, 'update');
       const { obj: out, created } = await store.update({ ...ctx, dryRun: dryRun(q) }, ns, info.name, obj, sub);
       return { code: created ? 201 : 200, body: out };
     }
@@ -167,14 +167,14 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
       if (type === PATCH_TYPES.apply) {
         throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply (application/apply-patch+yaml) is not supported yet');
       }
-      const mode = fieldValidationMode(q);
+      const mode = parseFieldValidation(q.get('fieldValidation'), 'patch');
       const { obj } = await store.guaranteedUpdate(
         { ...ctx, dryRun: dryRun(q) },
         ns,
         info.name,
         (cur) => {
           const next = applyPatch(type, cur!, patch, store);
-          const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, next);
+          const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, r.body.toString('utf8'), next);
           r.warnings.push(...warnings);
           // A resourceVersion in the patch is a precondition.
           const want = (patch as Obj)?.metadata?.resourceVersion;
@@ -213,20 +213,21 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
   }
 }
 
-function fieldValidationMode(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' | undefined {
-  const v = q.get('fieldValidation');
-  if (v === null || v === '') return undefined;
-  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw badRequest(`fieldValidation parameter unsupported: ${JSON.stringify(v)}`);
-}
-
-/** Decodes a create/update body and applies field validation. */
-function decodeObjectBody(store: Store, r: HandlerRequest): Obj {
+/** Decodes a create/update body and applies field validation (Strict, Warn — the default — or Ignore). */
+function decodeObjectBody(store: Store, r: HandlerRequest, operation: 'create' | 'update'): Obj {
   const obj = decodeBody(r.body, r.headers['content-type'] as string | undefined);
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest(`the body of the request must be a ${store.info.kind} object`);
   const ct = parseMediaType((r.headers['content-type'] as string) ?? 'application/json').type;
-  const mode = fieldValidationMode(r.query);
-  const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? r.body.toString('utf8') : undefined);
+  const mode = parseFieldValidation(r.query.get('fieldValidation'), operation);
+  // Repeated keys in a YAML body are a strict decoding error that comes before the others.
+  const yamlDup = ct === 'application/yaml' && mode !== 'Ignore' ? yamlDuplicateKeyError(r.body) : undefined;
+  if (yamlDup && mode === 'Strict') {
+    const kind = store.info.kind;
+    const errs = [yamlDup, ...strictDecodingErrors(store.apiVersion, kind, obj)];
+    throw badRequest(`${kind} in version ${JSON.stringify(store.info.version)} cannot be handled as a ${kind}: strict decoding error: ${errs.join(', ')}`);
+  }
+  if (yamlDup) r.warnings.push(yamlDup);
+  const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? r.body.toString('utf8') : undefined, operation);
   r.warnings.push(...warnings);
   return obj as Obj;
 }
