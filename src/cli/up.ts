@@ -114,6 +114,7 @@ Flags:
     try {
       server = await api.start();
     } catch (e) {
+      await api.stop();
       await storage.close();
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on 127.0.0.1 is in use (is another cluster running? try --port)`);
       throw e;

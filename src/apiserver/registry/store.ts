@@ -216,6 +216,8 @@ export class Store {
     const errs = this.strategy.validate(obj, ctx);
     if (errs.length) this.#invalid(obj, errs);
     await this.#admission.validate({ operation: 'CREATE', store: this, obj, ctx, namespace: meta.namespace ?? '' });
+    // An object that exists is reported as such before allocation hooks run (storage has the last word).
+    if (this.cache.get(this.key(meta.namespace ?? '', meta.name))) throw alreadyExists(this.gr, meta.name);
     await this.hooks.beforeCreate?.(obj, ctx);
     if (ctx.dryRun) {
       if ((await this.#backend.get(this.key(meta.namespace ?? '', meta.name))).kv) throw alreadyExists(this.gr, meta.name);
