@@ -242,6 +242,40 @@ describe('API server', () => {
     assert.deepEqual(rules.body.status.resourceRules[0].verbs, ['*']);
   });
 
+  it('answers 429 with Retry-After beyond the inflight limit', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let first = true;
+    const limited = new ApiServer({
+      storage: new MemoryBackend(),
+      port: 0,
+      maxRequestsInflight: 1,
+      // The first request after start is held in authentication, occupying the only read slot.
+      authenticate: async () => {
+        if (first) {
+          first = false;
+          await held;
+        }
+        return { username: 'u', groups: ['system:authenticated'] };
+      },
+    });
+    const url = await limited.start();
+    try {
+      const slow = fetch(`${url}/api/v1/namespaces`);
+      await new Promise((r) => setTimeout(r, 50));
+      const r = await fetch(`${url}/api/v1/namespaces`);
+      assert.equal(r.status, 429);
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.equal(((await r.json()) as { reason: string }).reason, 'TooManyRequests');
+      release();
+      assert.equal((await slow).status, 200);
+      assert.equal((await fetch(`${url}/api/v1/namespaces`)).status, 200);
+    } finally {
+      release();
+      await limited.stop();
+    }
+  });
+
   it('refuses bad input with a Status and stores nothing', async () => {
     const before = (await call('GET', '/api/v1/namespaces/default/configmaps')).body.items.length;
     const malformed = await call('POST', '/api/v1/namespaces/default/configmaps', '{"metadata": {"name": ');

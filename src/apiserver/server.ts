@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Backend } from '../storage/backend.ts';
 import { builtinResources, type ResourceInfo } from '../api/resources.ts';
-import { StatusError, internalError, invalidError, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
+import { StatusError, badRequest, internalError, invalidError, methodNotAllowed, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
 import { requestInfo, type RequestInfo } from './requestinfo.ts';
 import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
 import { Store } from './registry/store.ts';
@@ -23,6 +23,8 @@ import { bootstrap } from './bootstrap.ts';
 import { Metrics } from './metrics.ts';
 import { allowAll, isReview, review, type Authz } from './reviews.ts';
 import type { Obj, RequestContext, UserInfo } from './types.ts';
+import { Compactor } from './compactor.ts';
+import { realClock, type Clock } from '../machinery/clock.ts';
 
 export interface VersionInfo {
   major: string;
@@ -47,9 +49,11 @@ export interface ApiServerOptions {
   /** Authorization, and the answers of the review resources (default: everything is allowed). */
   authz?: Authz;
   admission?: Admission;
+  /** Storage compaction interval in ms (default 5 minutes, as kube-apiserver; 0 turns it off). */
+  compactionIntervalMs?: number;
+  clock?: Clock;
   /** The address the `kubernetes` Service's endpoints point at (default: the listen host). */
   advertiseAddress?: string;
-  now?: () => number;
 }
 
 export const DEFAULT_VERSION = 'v1.32.4';
@@ -89,15 +93,18 @@ export class ApiServer {
   #discovery: DiscoveryDocuments;
   #inflight = { read: 0, mutating: 0 };
   #now: () => number;
+  #compactor: Compactor;
   url = '';
 
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
     this.storage = opts.storage;
-    this.#now = opts.now ?? Date.now;
+    const clock = opts.clock ?? realClock;
+    this.#now = () => clock.now();
     this.version = versionInfo(opts.version ?? DEFAULT_VERSION);
     this.admission = opts.admission ?? new Admission();
     this.authz = opts.authz ?? allowAll;
+    this.#compactor = new Compactor(opts.storage, clock, opts.compactionIntervalMs);
     this.admission.plugins.unshift(namespaceLifecycle(() => this.store('', 'namespaces')!));
     this.allocator = new ServiceAllocator(opts.serviceCIDR ?? '127.96.0.0/16', opts.nodePortRange);
     const served = builtinResources.filter((r) => r.served !== false);
@@ -159,10 +166,12 @@ export class ApiServer {
     const port = (server.address() as AddressInfo).port;
     this.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
     await bootstrap(this, { host: this.#opts.advertiseAddress ?? host, port });
+    this.#compactor.start();
     return this.url;
   }
 
   async stop(): Promise<void> {
+    this.#compactor.stop();
     for (const s of this.stores.values()) s.cache.stop();
     if (this.#server) {
       const closed = new Promise<void>((r) => this.#server!.close(() => r()));
@@ -245,7 +254,9 @@ export class ApiServer {
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
     if (isReview(info.apiGroup, info.resource)) {
-      const answer = await review(this.authz, user, info.apiGroup, info.resource, info.namespace, info.verb, decodeBody(body, req.headers['content-type']) as Obj);
+      // Reviews have only a collection path; their bodies are typed like any other object.
+      if (info.name || info.subresource) throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const answer = await review(this.authz, user, info.apiGroup, info.resource, info.namespace, info.verb, reviewBody(decodeBody(body, req.headers['content-type']), store.info.kind, store.apiVersion));
       return this.#send(res, 201, answer);
     }
     const negotiated = this.#negotiate(req, info);
@@ -343,6 +354,18 @@ export class ApiServer {
     }
     throw pathNotFound();
   }
+}
+
+/** A review body must be an object of the review's kind and version (as the decoder requires). */
+function reviewBody(obj: unknown, kind: string, apiVersion: string): Obj {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest(`the body of the request must be a ${kind} object`);
+  const o = obj as Obj;
+  if (o.kind !== undefined && o.kind !== '' && o.kind !== kind) throw badRequest(`the kind in the body (${o.kind}) does not match the expected kind (${kind})`);
+  if (o.apiVersion !== undefined && o.apiVersion !== '' && o.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  if (o.metadata !== undefined && (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata))) throw badRequest('metadata must be an object');
+  return { ...o, apiVersion, kind };
 }
 
 function pathNotFound(): StatusError {

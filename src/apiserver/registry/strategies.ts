@@ -91,7 +91,23 @@ const specific: Record<string, Partial<Strategy>> = {
   '/nodes': { selectableFields: (n: Obj) => ({ 'spec.unschedulable': String(n.spec?.unschedulable === true) }) },
   '/replicationcontrollers': { selectableFields: (rc: Obj) => ({ 'status.replicas': String(rc.status?.replicas ?? 0) }) },
   'apps/replicasets': { selectableFields: (rs: Obj) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }) },
-  'batch/jobs': { selectableFields: (j: Obj) => ({ 'status.successful': String(j.status?.successful ?? 0) }) },
+  'batch/jobs': {
+    prepareForCreate(job) {
+      // Without spec.manualSelector the server generates the selector (job strategy generateSelector):
+      // the pods carry the job's name and uid, and the selector matches the uid.
+      if (job.spec?.manualSelector === true) return;
+      const spec = (job.spec ??= {});
+      const template = (spec.template ??= {});
+      const tmeta = (template.metadata ??= {});
+      const labels = (tmeta.labels ??= {});
+      for (const k of ['job-name', 'batch.kubernetes.io/job-name']) labels[k] ??= job.metadata.name;
+      for (const k of ['controller-uid', 'batch.kubernetes.io/controller-uid']) labels[k] ??= job.metadata.uid;
+      const sel = (spec.selector ??= {});
+      const ml = (sel.matchLabels ??= {});
+      ml['batch.kubernetes.io/controller-uid'] ??= job.metadata.uid;
+    },
+    selectableFields: (j: Obj) => ({ 'status.successful': String(j.status?.successful ?? 0) }),
+  },
   'certificates.k8s.io/certificatesigningrequests': { selectableFields: (c: Obj) => ({ 'spec.signerName': str(c.spec?.signerName) }) },
   '/events': {
     selectableFields: (e: Obj) => ({
