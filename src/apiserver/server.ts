@@ -3,7 +3,7 @@
 // writes go through admission and the registry to storage. Also discovery, OpenAPI, health and
 // metrics. Authentication and authorization are pluggable; the default authenticates everyone as
 // an admin and allows everything (the security issue replaces them).
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Backend } from '../storage/backend.ts';
@@ -22,7 +22,7 @@ import { ServiceAllocator } from './alloc.ts';
 import { bootstrap } from './bootstrap.ts';
 import { Metrics } from './metrics.ts';
 import { allowAll, isReview, review, type Authz } from './reviews.ts';
-import type { Obj, RequestContext, UserInfo } from './types.ts';
+import type { Obj, RequestContext, ResponseSink, UserInfo } from './types.ts';
 import { Compactor } from './compactor.ts';
 import { realClock, type Clock } from '../machinery/clock.ts';
 
@@ -186,9 +186,29 @@ export class ApiServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await this.#serve(
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: () => readBody(req), authenticate: () => (this.#opts.authenticate ?? (() => admin))(req) },
+      res,
+    );
+  }
+
+  /**
+   * Serves a request that did not come over a socket (the in-process transport of co-located
+   * components): the same chain — limits, authorization, admission, registry — for `user`.
+   */
+  async dispatch(req: { method: string; url: string; headers?: Record<string, string>; body?: Buffer; user: UserInfo }, res: ResponseSink): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    await this.#serve({ method: req.method, url: req.url, headers, body: async () => req.body ?? Buffer.alloc(0), authenticate: () => req.user }, res);
+  }
+
+  async #serve(
+    req: { method: string; url: string; headers: IncomingHttpHeaders; body: () => Promise<Buffer>; authenticate: () => Promise<UserInfo | undefined> | UserInfo | undefined },
+    res: ResponseSink,
+  ): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const method = req.method ?? 'GET';
+    const url = new URL(req.url, 'http://x');
+    const method = req.method;
     const info = requestInfo(method, url.pathname, url.searchParams);
     const longRunning = LONG_RUNNING.has(info.verb) || LONG_RUNNING_SUBRESOURCES.has(info.subresource);
     const mutating = !['get', 'list', 'watch', 'head', 'options'].includes(info.verb);
@@ -205,12 +225,12 @@ export class ApiServer {
         this.#inflight[kind]++;
         counted = true;
       }
-      const user = await (this.#opts.authenticate ?? (() => admin))(req);
+      const user = await req.authenticate();
       if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       const decision = await this.authz.authorize(user, info);
       if (!decision.allowed) throw forbiddenFor(user, info, decision.reason);
-      const body = await readBody(req);
-      code = await this.#route(req, res, info, url, body, user);
+      const body = await req.body();
+      code = await this.#route(method, req.headers, res, info, url, body, user);
     } catch (e) {
       code = this.#sendError(res, e);
     } finally {
@@ -219,7 +239,7 @@ export class ApiServer {
     }
   }
 
-  #sendError(res: ServerResponse, e: unknown): number {
+  #sendError(res: ResponseSink, e: unknown): number {
     let err: StatusError;
     if (e instanceof StatusError) err = e;
     else {
@@ -237,34 +257,33 @@ export class ApiServer {
     return err.code;
   }
 
-  #send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', extra: Record<string, string> = {}): number {
+  #send(res: ResponseSink, code: number, body: unknown, contentType = 'application/json', extra: Record<string, string> = {}): number {
     const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', ...extra });
     res.end(payload);
     return code;
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse, info: RequestInfo, url: URL, body: Buffer, user: UserInfo): Promise<number> {
+  async #route(method: string, headers: IncomingHttpHeaders, res: ResponseSink, info: RequestInfo, url: URL, body: Buffer, user: UserInfo): Promise<number> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const method = req.method ?? 'GET';
     if (!info.isResourceRequest) {
       if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
-      return this.#nonResource(req, res, path);
+      return this.#nonResource(headers.accept, res, path);
     }
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
     if (isReview(info.apiGroup, info.resource)) {
       // Reviews have only a collection path; their bodies are typed like any other object.
       if (info.name || info.subresource) throw methodNotAllowed('the server does not allow this method on the requested resource');
-      const answer = await review(this.authz, user, info.apiGroup, info.resource, info.namespace, info.verb, reviewBody(decodeBody(body, req.headers['content-type']), store.info.kind, store.apiVersion));
+      const answer = await review(this.authz, user, info.apiGroup, info.resource, info.namespace, info.verb, reviewBody(decodeBody(body, headers['content-type']), store.info.kind, store.apiVersion));
       return this.#send(res, 201, answer);
     }
-    const negotiated = this.#negotiate(req, info);
+    const negotiated = this.#negotiate(headers.accept, info);
     const hreq: HandlerRequest = {
       method,
       info,
       query: url.searchParams,
-      headers: req.headers,
+      headers,
       body,
       ctx: { user, now: this.#now(), dryRun: false, ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager')! } : {}) },
       negotiated,
@@ -277,17 +296,17 @@ export class ApiServer {
       if (res.headersSent || res.writableEnded) return 200;
       throw new StatusError(503, 'ServiceUnavailable', `${info.resource}/${info.subresource} is not available: no node agent serves it yet`);
     }
-    const headers: Record<string, string> = {};
-    if (hreq.warnings.length) headers['Warning'] = hreq.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
-    return this.#reply(res, store, reply, negotiated, url.searchParams, headers);
+    const out: Record<string, string> = {};
+    if (hreq.warnings.length) out['Warning'] = hreq.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    return this.#reply(res, store, reply, negotiated, url.searchParams, out);
   }
 
-  #negotiate(req: IncomingMessage, info: RequestInfo): Negotiated {
+  #negotiate(accept: string | undefined, info: RequestInfo): Negotiated {
     const tableable = (info.verb === 'get' || info.verb === 'list' || info.verb === 'watch') && (info.subresource === '' || info.subresource === 'status');
-    return negotiate(req.headers.accept, tableable);
+    return negotiate(accept, tableable);
   }
 
-  #reply(res: ServerResponse, store: Store, reply: Reply, n: Negotiated, q: URLSearchParams, headers: Record<string, string>): number {
+  #reply(res: ResponseSink, store: Store, reply: Reply, n: Negotiated, q: URLSearchParams, headers: Record<string, string>): number {
     let body = reply.body;
     if (n.shape === 'table' && reply.code === 200) {
       const includeObject = (q.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? undefined;
@@ -311,8 +330,7 @@ export class ApiServer {
     return this.#send(res, reply.code, text, contentType, headers);
   }
 
-  async #nonResource(req: IncomingMessage, res: ServerResponse, path: string): Promise<number> {
-    const accept = req.headers.accept;
+  async #nonResource(accept: string | undefined, res: ResponseSink, path: string): Promise<number> {
     switch (path) {
       case '/version':
         return this.#send(res, 200, this.version);

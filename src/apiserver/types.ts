@@ -29,3 +29,19 @@ export function rfc3339(ms: number): string {
 export function rfc3339Micro(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
+
+/**
+ * Where a response goes: a node ServerResponse, or an in-memory sink for in-process requests.
+ * Only what the handlers use.
+ */
+export interface ResponseSink {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  readonly writableLength: number;
+  setHeader(name: string, value: string): unknown;
+  writeHead(code: number, headers?: Record<string, string>): unknown;
+  flushHeaders(): void;
+  write(chunk: string | Buffer): boolean;
+  end(chunk?: string | Buffer): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
