@@ -91,9 +91,36 @@ export function decodeBody(body: Buffer, contentType: string | undefined, opts: 
   }
 }
 
+/** Go's encoding/json (and so kube-apiserver) refuses JSON nested deeper than this. */
+export const MAX_JSON_DEPTH = 10_000;
+
+/** Whether JSON text nests arrays/objects deeper than `max` (a linear scan that skips strings). */
+function nestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip a string, honouring backslash escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the body of the request is empty');
+  // Deeper nesting needs at least two bytes a level, so only long bodies need the scan; the
+  // walks that follow decoding (validation, patches, defaults) can then recurse safely.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestedDeeper(text, MAX_JSON_DEPTH)) {
+    throw badRequest('the body of the request could not be decoded: json parse error: exceeded max depth');
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -102,11 +129,33 @@ export function parseJson(body: Buffer): unknown {
   }
 }
 
+/**
+ * Flow collections (`{`, `[`) nested deeper than this are refused: the YAML parser's cost grows
+ * steeply with flow depth (5,000 levels exhaust the process). Block nesting is bounded by the
+ * body size limit, as each level needs a longer indent.
+ */
+export const MAX_YAML_FLOW_DEPTH = 1000;
+
+function yamlFlowNestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  for (const token of new YAML.Lexer().lex(text)) {
+    if (token === '{' || token === '[') {
+      if (++depth > max) return true;
+    } else if (token === '}' || token === ']') depth--;
+  }
+  return false;
+}
+
 export function parseYaml(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the body of the request is empty');
+  if (text.length > 2 * MAX_YAML_FLOW_DEPTH && yamlFlowNestedDeeper(text, MAX_YAML_FLOW_DEPTH)) {
+    throw badRequest('the body of the request could not be decoded: yaml: exceeded max depth');
+  }
   try {
-    const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+    // Duplicate keys decode as upstream's non-strict YAML decoding does (the last one wins);
+    // field validation reports them (yamlDuplicateKeyError).
+    const docs = YAML.parseAllDocuments(text, { uniqueKeys: false, prettyErrors: false });
     if (!Array.isArray(docs)) throw new Error('not a YAML document');
     if (docs.length !== 1) throw new Error('expected exactly one YAML document');
     const doc = docs[0]!;
@@ -116,6 +165,53 @@ export function parseYaml(body: Buffer): unknown {
     if (e instanceof RangeError) throw badRequest('the body of the request is nested too deeply');
     throw badRequest(`the body of the request could not be decoded: yaml: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The strict YAML decoding error of a body with duplicate mapping keys, as go-yaml v2's strict
+ * decoder reports it through sigs.k8s.io/yaml (`error converting YAML to JSON: yaml: unmarshal
+ * errors:\n  line 9: key "type" already set in map`); undefined when no key repeats. The line is
+ * that of the repeated key's value, nested repeats first, as go-yaml decodes them.
+ */
+export function yamlDuplicateKeyError(body: Buffer): string | undefined {
+  const lines: string[] = [];
+  try {
+    const counter = new YAML.LineCounter();
+    const docs = YAML.parseAllDocuments(body.toString('utf8'), { uniqueKeys: false, lineCounter: counter });
+    if (!Array.isArray(docs)) return undefined;
+    // Iterative post-order walk: a value's own repeats come before the repeat of its key.
+    type Step = { node: unknown; check?: { key: unknown; offset: number } };
+    for (const doc of docs) {
+      const stack: Step[] = [{ node: doc.contents }];
+      while (stack.length) {
+        const { node, check } = stack.pop()!;
+        if (check) {
+          lines.push(`line ${counter.linePos(check.offset).line}: key ${typeof check.key === 'string' ? JSON.stringify(check.key) : String(check.key)} already set in map`);
+          continue;
+        }
+        if (YAML.isMap(node)) {
+          const seen = new Set<unknown>();
+          const steps: Step[] = [];
+          for (const pair of node.items) {
+            const key = YAML.isScalar(pair.key) ? pair.key.value : String(pair.key);
+            steps.push({ node: pair.value });
+            if (seen.has(key)) {
+              const at = (pair.value as YAML.Node | null)?.range?.[0] ?? (pair.key as YAML.Node | null)?.range?.[0] ?? 0;
+              steps.push({ node: undefined, check: { key, offset: at } });
+            }
+            seen.add(key);
+          }
+          for (let i = steps.length - 1; i >= 0; i--) stack.push(steps[i]!);
+        } else if (YAML.isSeq(node)) {
+          for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i] });
+        }
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  if (lines.length === 0) return undefined;
+  return `error converting YAML to JSON: yaml: unmarshal errors:\n  ${lines.join('\n  ')}`;
 }
 
 export function encode(value: unknown, format: OutputFormat): { body: string; contentType: string } {

@@ -2,7 +2,6 @@
 // (k8s.io/apiserver/pkg/endpoints/handlers: get.go, create.go, update.go, patch.go, delete.go,
 // watch.go) and the subresources that are plain registry operations: status, scale, binding,
 // eviction, namespace finalize and CSR approval.
-import type { ServerResponse } from 'node:http';
 import { StatusError, badRequest, conflict, invalidError, invalid, methodNotAllowed, notFound, tooManyRequests } from '../machinery/errors.ts';
 import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Selector } from '../machinery/labels.ts';
 import { parseFieldSelector } from '../machinery/fields.ts';
@@ -10,7 +9,7 @@ import { decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Ne
 import type { RequestInfo } from './requestinfo.ts';
 import type { Store, DeleteOptions } from './registry/store.ts';
 import type { CacheEvent, EventType, Filter } from './watchcache.ts';
-import { rfc3339, type Obj, type RequestContext } from './types.ts';
+import { rfc3339, type Obj, type RequestContext, type ResponseSink } from './types.ts';
 import { applyPatch } from './patch.ts';
 import { checkFieldValidation, checkPatchFieldValidation, parseFieldValidation, strictDecodingErrors } from './fieldvalidation.ts';
 import { tableRowsForWatch, includeObjectError, type IncludeObject } from './printers/index.ts';
@@ -33,7 +32,7 @@ export interface HandlerRequest {
   negotiated: Negotiated;
   /** Looks up another resource's store (PDBs for evictions). */
   storeFor(group: string, resource: string): Store | undefined;
-  res: ServerResponse;
+  res: ResponseSink;
   warnings: string[];
 }
 
@@ -174,6 +173,11 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
         info.name,
         (cur) => {
           const next = applyPatch(type, cur!, patch, store);
+          // A patch may not rename the object or move it (upstream's checkName).
+          const m = next.metadata;
+          const nextName = m && typeof m === 'object' ? m.name : undefined;
+          if (nextName !== info.name) throw badRequest(`the name of the object (${typeof nextName === 'string' ? nextName : ''}) does not match the name on the URL (${info.name})`);
+          if (ns && m.namespace && m.namespace !== ns) throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${ns})`);
           const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, r.body.toString('utf8'), next);
           r.warnings.push(...warnings);
           // A resourceVersion in the patch is a precondition.
@@ -236,7 +240,8 @@ function deleteOptions(r: HandlerRequest): DeleteOptions {
   let opts: Obj = {};
   if (r.body.length > 0) {
     const b = decodeBody(r.body, r.headers['content-type'] as string | undefined);
-    if (b && typeof b === 'object' && !Array.isArray(b)) opts = b as Obj;
+    if (b !== null && (typeof b !== 'object' || Array.isArray(b))) throw badRequest('the body of the request must be a DeleteOptions object');
+    if (b) opts = b as Obj;
   }
   const q = r.query;
   const grace = intParam(q, 'gracePeriodSeconds');

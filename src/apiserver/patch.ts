@@ -24,7 +24,15 @@ export function applyPatch(type: string, current: Obj, patch: unknown, store: St
       if (!t) {
         throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.apply}`);
       }
-      out = applyStrategicMergePatch(current, patch, t);
+      try {
+        out = applyStrategicMergePatch(current, patch, t);
+      } catch (e) {
+        // Upstream answers the merge's plain errors (an unknown $patch directive, a list element
+        // without its merge key) with 500; they are the client's mistake, so we answer 400 with
+        // the same message and never report a server error for a bad patch.
+        if (e instanceof StatusError && e.code === 500) throw new StatusError(400, 'BadRequest', e.message);
+        throw e;
+      }
       break;
     }
     default:
