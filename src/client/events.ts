@@ -1,0 +1,83 @@
+// Recording Events about objects, as client-go's event recorder: core/v1 Events named
+// `<object>.<hex>`, with the involved object's reference, reason, message, type and source; a
+// repeat of the same event (same object, reason and message) within ten minutes bumps `count`
+// and `lastTimestamp` instead of making a new one.
+import { realClock, type Clock } from '../machinery/clock.ts';
+import type { KubeClient } from './client.ts';
+import type { Obj } from './types.ts';
+
+const AGGREGATE_MS = 10 * 60_000;
+
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface EventRecorderOptions {
+  component: string;
+  host?: string;
+  clock?: Clock;
+}
+
+export class EventRecorder {
+  #client: KubeClient;
+  #o: EventRecorderOptions;
+  #clock: Clock;
+  #recent = new Map<string, { name: string; namespace: string; count: number; at: number; first: string }>();
+
+  constructor(client: KubeClient, opts: EventRecorderOptions) {
+    this.#client = client;
+    this.#o = opts;
+    this.#clock = opts.clock ?? realClock;
+  }
+
+  /** Records an event; never throws (events are best effort, as upstream). */
+  event(obj: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    void this.#record(obj, type, reason, message).catch(() => {});
+  }
+
+  async #record(obj: Obj, type: string, reason: string, message: string): Promise<void> {
+    const m = obj.metadata ?? {};
+    const namespace = m.namespace || 'default';
+    const now = this.#clock.now();
+    const id = `${obj.kind}/${namespace}/${m.name}/${m.uid}/${type}/${reason}/${message}`;
+    const events = this.#client.events(namespace);
+    const prev = this.#recent.get(id);
+    if (prev && now - prev.at < AGGREGATE_MS) {
+      prev.count++;
+      prev.at = now;
+      try {
+        await events.patch(prev.name, 'merge', { count: prev.count, lastTimestamp: rfc3339(now) });
+        return;
+      } catch {
+        // gone (expired): make a new one
+      }
+    }
+    const name = `${m.name}.${(now * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    const ts = rfc3339(now);
+    this.#recent.set(id, { name, namespace, count: 1, at: now, first: ts });
+    if (this.#recent.size > 10_000) this.#recent.delete(this.#recent.keys().next().value!);
+    await events.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: {
+        kind: obj.kind,
+        namespace: m.namespace,
+        name: m.name,
+        uid: m.uid,
+        apiVersion: obj.apiVersion,
+        resourceVersion: m.resourceVersion,
+      },
+      reason,
+      message,
+      type,
+      source: { component: this.#o.component, ...(this.#o.host ? { host: this.#o.host } : {}) },
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+      eventTime: null,
+      count: 1,
+      reportingComponent: this.#o.component,
+      reportingInstance: this.#o.host ?? '',
+    });
+  }
+}
