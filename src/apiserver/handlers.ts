@@ -412,9 +412,6 @@ async function bind(store: Store, r: HandlerRequest, ns: string): Promise<Reply>
     if (pod!.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
     if (pod!.spec?.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${pod!.spec.nodeName}"`);
     pod!.spec.nodeName = target.name;
-    const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
-    pod!.status = { ...(pod!.status ?? {}), conditions: conds };
     return pod!;
   }, { subresource: '' });
   // The status part of the binding (PodScheduled) is written through the status path.

@@ -3,8 +3,9 @@
 import type { Command, Io } from './command.ts';
 import { UsageError } from './command.ts';
 import { downCommand, upCommand } from './up.ts';
+import { nodeCommand } from './node.ts';
 
-const commands: Command[] = [upCommand, downCommand];
+const commands: Command[] = [upCommand, downCommand, nodeCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
