@@ -408,19 +408,21 @@ async function bind(store: Store, r: HandlerRequest, ns: string): Promise<Reply>
   const name = b?.metadata?.name || info.name;
   if (!target?.name) throw invalidError('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
   if (target.kind && target.kind !== 'Node') throw invalidError('Binding', '', name, [invalid('to.kind', target.kind, 'must be empty or \'Node\'')]);
-  await store.guaranteedUpdate({ ...ctx, dryRun: dryRun(r.query) }, ns, name, (pod) => {
-    if (pod!.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (pod!.spec?.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${pod!.spec.nodeName}"`);
-    pod!.spec.nodeName = target.name;
-    return pod!;
-  }, { subresource: '' });
-  // The status part of the binding (PodScheduled) is written through the status path.
-  await store.guaranteedUpdate(ctx, ns, name, (pod) => {
-    const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
-    pod!.status = { ...(pod!.status ?? {}), conditions: conds };
-    return pod!;
-  }, { subresource: 'status' });
+  await store.guaranteedUpdate(
+    { ...ctx, dryRun: dryRun(r.query) },
+    ns,
+    name,
+    (pod) => {
+      if (pod!.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      if (pod!.spec?.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${pod!.spec.nodeName}"`);
+      pod!.spec.nodeName = target.name;
+      const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
+      conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
+      pod!.status = { ...(pod!.status ?? {}), conditions: conds };
+      return pod!;
+    },
+    { subresource: 'binding' },
+  );
   return { code: 201, body: success({}, 201) };
 }
 

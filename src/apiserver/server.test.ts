@@ -225,6 +225,19 @@ describe('API server', () => {
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
   });
 
+  it('binds a pod to a node once, with the PodScheduled condition', async () => {
+    await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'b1' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    const bind = (node: string) =>
+      call('POST', '/api/v1/namespaces/default/pods/b1/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'b1' }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+    assert.equal((await bind('n1')).status, 201);
+    const pod = (await call('GET', '/api/v1/namespaces/default/pods/b1')).body;
+    assert.equal(pod.spec.nodeName, 'n1');
+    assert.equal(pod.status.conditions.find((c: any) => c.type === 'PodScheduled').status, 'True');
+    const again = await bind('n2');
+    assert.equal(again.status, 409);
+    assert.match(again.body.message, /pod b1 is already assigned to node "n1"/);
+  });
+
   it('answers access and identity reviews without storing them', async () => {
     const ssar = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
       kind: 'SelfSubjectAccessReview',

@@ -373,6 +373,11 @@ export class Store {
       // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
       const next = clone(old);
       if (subresource === 'finalize') next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
+      else if (subresource === 'binding') {
+        // pods/binding sets the node and the PodScheduled condition in one write, as upstream's BindingREST.
+        next.spec = { ...(next.spec ?? {}), nodeName: obj.spec?.nodeName };
+        next.status = obj.status;
+      }
       else if (subresource === 'approval') next.status = { ...(next.status ?? {}), conditions: obj.status?.conditions };
       else if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
