@@ -402,7 +402,8 @@ export class Store {
     }
     meta.resourceVersion = om.resourceVersion;
     await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
-    const errs = this.strategy.validateUpdate(obj, old, ctx);
+    // A binding only sets the node (checked by its handler); pod update validation forbids that change.
+    const errs = subresource === 'binding' ? [] : this.strategy.validateUpdate(obj, old, ctx);
     if (errs.length) this.#invalid(obj, errs);
     await this.#admission.validate({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     await this.hooks.beforeUpdate?.(obj, old, ctx);
