@@ -134,10 +134,11 @@ export class WatchCache {
 
   #push(ev: CacheEvent) {
     this.#events.push(ev);
-    if (this.#events.length > this.#capacity) {
+    // Trim in batches: dropping one event at a time would shift the whole window on every event.
+    if (this.#events.length > this.#capacity * 1.25) {
       const drop = this.#events.length - this.#capacity;
       this.#oldest = this.#events[drop - 1]!.rv;
-      this.#events.splice(0, drop);
+      this.#events = this.#events.slice(drop);
     }
     this.#rv = ev.rv;
     for (const x of this.#watchers) deliver(x, ev);
