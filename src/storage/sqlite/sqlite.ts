@@ -1,9 +1,16 @@
 // The embedded default backend: one SQLite file per cluster (better-sqlite3, WAL), shaped like
 // kine's SQL log. Every write appends a row to `log` (the MVCC history that watches replay and
-// past-revision lists read); `kv` points each live key at its newest row. Writes are committed in
-// groups: all writes queued during one event-loop turn share one transaction and one fsync, and
-// none is acknowledged before its transaction is durable (synchronous=FULL).
+// past-revision lists read); `kv` points each live key at its newest row.
+//
+// Group commit: all writes queued during one event-loop turn share one transaction; the WAL is
+// then made durable with fdatasync on libuv's thread pool (so the event loop keeps serving while
+// the disk syncs), and one sync covers every transaction committed before it started. No write is
+// acknowledged, and no watcher hears of it, before it is durable; reads are served at the durable
+// revision, so they never see a write that a crash could take back. SQLite itself runs with synchronous=OFF and
+// without automatic checkpoints; checkpoints run with synchronous=FULL, so the database file is
+// synced before the WAL is reused.
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Backend, DeleteResult, GetResult, KeyValue, ListOptions, ListResult, Watch, WatchEvent, WriteOptions, WriteResult } from '../backend.ts';
 import { decodeContinue, prefixEnd, StorageError } from '../backend.ts';
 import { WatchHub, WatchQueue } from '../watchqueue.ts';
@@ -75,6 +82,15 @@ export class SqliteBackend implements Backend {
   #clock: Clock;
   #closed = false;
   #s: ReturnType<SqliteBackend['prepare']>;
+  /** Highest revision that is durable (and acknowledged, and published). */
+  #durableRev: number;
+  /** Committed transactions waiting for a WAL sync. */
+  #unsynced: { batch: Op[]; results: (WatchEvent | StorageError)[]; now: number; lastRev: number }[] = [];
+  #syncing = false;
+  #failed = false;
+  #durableWaiters: { rev: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #walFd: number | undefined;
+  #commitsSinceCheckpoint = 0;
 
   constructor(opts: SqliteOptions) {
     this.path = opts.path;
@@ -82,12 +98,14 @@ export class SqliteBackend implements Backend {
     this.#maxBatch = opts.maxBatch ?? 512;
     this.#db = new Database(opts.path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('synchronous = OFF');
+    this.#db.pragma('wal_autocheckpoint = 0');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     this.#s = this.prepare();
     const seq = this.#db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`).get() as { seq: number } | undefined;
     this.#rev = seq?.seq ?? 0;
+    this.#durableRev = this.#rev;
     const c = this.#db.prepare(`SELECT value FROM meta WHERE name = 'compacted'`).get() as { value: number } | undefined;
     this.#compacted = c?.value ?? 0;
     this.#ttl = new ExpiryTracker(this.#clock, async (key, rev) => void (await this.delete(key, rev)));
@@ -100,6 +118,7 @@ export class SqliteBackend implements Backend {
     const db = this.#db;
     return {
       current: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key = ?`),
+      getAt: db.prepare(`SELECT * FROM log WHERE key = ? AND rev <= ? ORDER BY rev DESC LIMIT 1`),
       byRev: db.prepare(`SELECT * FROM log WHERE rev = ?`),
       insert: db.prepare(`INSERT INTO log (rev, key, kind, create_rev, prev_rev, ttl, expires_at, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       setKv: db.prepare(`INSERT INTO kv (key, rev) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET rev = excluded.rev`),
@@ -112,7 +131,7 @@ export class SqliteBackend implements Backend {
       countAt: db.prepare(
         `SELECT count(*) AS n FROM log l WHERE l.key >= ? AND l.key < ? AND l.key > ? AND l.rev = (SELECT max(x.rev) FROM log x WHERE x.key = l.key AND x.rev <= ?) AND l.kind != ${DELETE}`,
       ),
-      since: db.prepare(`SELECT l.*, p.value AS prev_value, p.create_rev AS prev_create_rev, p.ttl AS prev_ttl FROM log l LEFT JOIN log p ON p.rev = l.prev_rev AND l.kind = ${UPDATE} WHERE l.rev > ? AND l.key >= ? AND l.key < ? ORDER BY l.rev`),
+      since: db.prepare(`SELECT l.*, p.value AS prev_value, p.create_rev AS prev_create_rev, p.ttl AS prev_ttl FROM log l LEFT JOIN log p ON p.rev = l.prev_rev AND l.kind = ${UPDATE} WHERE l.rev > ? AND l.rev <= ? AND l.key >= ? AND l.key < ? ORDER BY l.rev`),
       compact: db.prepare(
         `DELETE FROM log WHERE rev <= ? AND (kind = ${DELETE} OR EXISTS (SELECT 1 FROM log y WHERE y.key = log.key AND y.rev > log.rev AND y.rev <= ?))`,
       ),
@@ -200,7 +219,57 @@ export class SqliteBackend implements Backend {
       for (const op of batch) op.reject(err);
       return;
     }
-    // Durable now: acknowledge, then tell the watchers.
+    this.#unsynced.push({ batch, results, now, lastRev: this.#rev });
+    this.#sync();
+  }
+
+  /** Makes every committed transaction durable with one fdatasync of the WAL, then acknowledges them. */
+  #sync() {
+    if (this.#syncing || this.#unsynced.length === 0) return;
+    this.#syncing = true;
+    const covered = this.#unsynced.splice(0);
+    const done = (err: NodeJS.ErrnoException | null) => {
+      this.#syncing = false;
+      if (err) {
+        // Committed to SQLite but not known to be durable: refuse to go on rather than guess.
+        this.#failed = true;
+        const e = new StorageError('Unavailable', `sqlite: syncing the write-ahead log failed: ${err.message}`, { cause: err });
+        for (const c of covered) for (const op of c.batch) op.reject(e);
+        for (const w of this.#durableWaiters.splice(0)) w.reject(e);
+        void this.close();
+        return;
+      }
+      for (const c of covered) this.#acknowledge(c.batch, c.results, c.now);
+      this.#durableRev = covered[covered.length - 1]!.lastRev;
+      if (this.#durableWaiters.length) {
+        const still = [];
+        for (const w of this.#durableWaiters) (w.rev <= this.#durableRev ? w.resolve() : still.push(w));
+        this.#durableWaiters = still;
+      }
+      if (++this.#commitsSinceCheckpoint >= 512) this.#checkpoint();
+      this.#sync();
+    };
+    try {
+      this.#walFd ??= openSync(`${this.path}-wal`, 'r+');
+      fdatasync(this.#walFd, done);
+    } catch (e) {
+      done(e as NodeJS.ErrnoException);
+    }
+  }
+
+  /** Copies the WAL into the database with full syncs, so the WAL can be reused safely. */
+  #checkpoint() {
+    this.#commitsSinceCheckpoint = 0;
+    this.#db.pragma('synchronous = FULL');
+    try {
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      this.#db.pragma('synchronous = OFF');
+    }
+  }
+
+  /** Acknowledges a durable batch in order, then tells the watchers. */
+  #acknowledge(batch: Op[], results: (WatchEvent | StorageError)[], now: number) {
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
       const r = results[i]!;
@@ -215,22 +284,31 @@ export class SqliteBackend implements Backend {
     }
   }
 
+  /** Waits until everything committed so far is durable (reads never see what a crash could undo). */
+  #durable(): Promise<void> | undefined {
+    if (this.#failed || this.#durableRev >= this.#rev) return undefined;
+    const rev = this.#rev;
+    return new Promise((resolve, reject) => this.#durableWaiters.push({ rev, resolve, reject }));
+  }
+
   async get(key: string): Promise<GetResult> {
     this.#check();
-    const r = this.#s.current.get(key) as Row | undefined;
-    return r ? { revision: this.#rev, kv: toKv(r) } : { revision: this.#rev };
+    // Read at the durable revision: newer rows may not survive a crash yet.
+    const at = this.#durableRev;
+    const r = (at === this.#rev ? this.#s.current.get(key) : this.#s.getAt.get(key, at)) as Row | undefined;
+    return r && r.kind !== DELETE ? { revision: at, kv: toKv(r) } : { revision: at };
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.#check();
-    let revision = opts.revision && opts.revision > 0 ? opts.revision : this.#rev;
+    let revision = opts.revision && opts.revision > 0 ? opts.revision : this.#durableRev;
     let after = '';
     if (opts.continue) {
       const c = decodeContinue(opts.continue);
       revision = c.revision;
       after = c.lastKey;
     }
-    if (revision > this.#rev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#rev})`);
+    if (revision > this.#durableRev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#durableRev})`);
     if (revision < this.#rev && revision < this.#compacted) throw new StorageError('Compacted', `revision ${revision} has been compacted`, { revision: this.#compacted });
     const end = prefixEnd(prefix);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
@@ -249,8 +327,9 @@ export class SqliteBackend implements Backend {
 
   async count(prefix: string) {
     this.#check();
-    const n = this.#s.countCurrent.get(prefix, prefixEnd(prefix), '') as { n: number };
-    return { revision: this.#rev, count: n.n };
+    const at = this.#durableRev;
+    const n = (at === this.#rev ? this.#s.countCurrent.get(prefix, prefixEnd(prefix), '') : this.#s.countAt.get(prefix, prefixEnd(prefix), '', at)) as { n: number };
+    return { revision: at, count: n.n };
   }
 
   watch(prefix: string, afterRevision: number): Watch {
@@ -265,9 +344,10 @@ export class SqliteBackend implements Backend {
       return q;
     }
     // Replay and subscribe in the same synchronous step: no commit can fall between them.
-    if (afterRevision < this.#rev) {
+    // Replay what is durable; anything newer arrives through the hub once its sync completes.
+    if (afterRevision < this.#durableRev) {
       type R = Row & { prev_value: Buffer | null; prev_create_rev: number | null; prev_ttl: number | null };
-      for (const r of this.#s.since.iterate(afterRevision, prefix, prefixEnd(prefix)) as IterableIterator<R>) {
+      for (const r of this.#s.since.iterate(afterRevision, this.#durableRev, prefix, prefixEnd(prefix)) as IterableIterator<R>) {
         const kv = toKv(r);
         if (r.kind === CREATE) q.push({ type: 'create', kv, revision: r.rev });
         else if (r.kind === DELETE) q.push({ type: 'delete', kv, prevKv: kv, revision: r.rev });
@@ -284,7 +364,7 @@ export class SqliteBackend implements Backend {
 
   async compact(revision: number): Promise<void> {
     this.#check();
-    if (revision > this.#rev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#rev})`);
+    if (revision > this.#durableRev) throw new StorageError('FutureRevision', `revision ${revision} is in the future (current ${this.#durableRev})`);
     if (revision <= this.#compacted) return;
     this.#db.transaction(() => {
       this.#s.compact.run(revision, revision);
@@ -294,16 +374,25 @@ export class SqliteBackend implements Backend {
   }
 
   async revision() {
-    return { revision: this.#rev, compacted: this.#compacted };
+    return { revision: this.#durableRev, compacted: this.#compacted };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();
+    try {
+      await this.#durable();
+    } catch {
+      // already failed and reported to the writers
+    }
+    if (this.#closed) return;
     this.#closed = true;
     this.#ttl.close();
     this.#hub.closeAll();
     for (const op of this.#pending.splice(0)) op.reject(new StorageError('Closed', 'storage backend is closed'));
+    // Closing checkpoints and removes the WAL: make that checkpoint a synced one.
+    this.#db.pragma('synchronous = FULL');
     this.#db.close();
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
   }
 }
