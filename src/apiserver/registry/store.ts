@@ -408,11 +408,14 @@ export class Store {
     await this.#admission.validate({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     await this.hooks.beforeUpdate?.(obj, old, ctx);
     // An object being deleted whose last finalizer this update removes goes away now (ShouldDeleteDuringUpdate).
-    const lastFinalizerRemoved = (meta.finalizers ?? []).length === 0 && (om.finalizers ?? []).length > 0;
-    if (meta.deletionTimestamp && lastFinalizerRemoved && !this.strategy.prepareForDelete(clone(obj)) && (meta.deletionGracePeriodSeconds ?? 0) === 0 && !ctx.dryRun) {
+    // (Also when the update ends what the strategy waited for: namespaces/finalize emptying spec.finalizers.)
+    // (obj.metadata, not meta: a subresource write replaced obj's contents above.)
+    const nm = obj.metadata;
+    const lastFinalizerRemoved = (nm.finalizers ?? []).length === 0 && ((om.finalizers ?? []).length > 0 || this.strategy.prepareForDelete(clone(old)));
+    if (nm.deletionTimestamp && lastFinalizerRemoved && !this.strategy.prepareForDelete(clone(obj)) && (nm.deletionGracePeriodSeconds ?? 0) === 0 && !ctx.dryRun) {
       const d = await this.#backend.delete(this.key(namespace, name), kv.modRevision);
       this.hooks.afterDelete?.(obj);
-      return { ...obj, metadata: { ...meta, resourceVersion: String(d.revision) } };
+      return { ...obj, metadata: { ...nm, resourceVersion: String(d.revision) } };
     }
     if (sameJSON(obj, old)) return old;
     if (ctx.dryRun) return obj;
