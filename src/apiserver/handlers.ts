@@ -433,39 +433,57 @@ async function evict(store: Store, r: HandlerRequest, ns: string): Promise<Reply
   if (ev?.metadata?.name && ev.metadata.name !== info.name) throw badRequest(`name in URL does not match name in Eviction object`);
   const pod = await store.get(ns, info.name);
   const phase = pod.status?.phase;
-  // Pods that are not running can always go; others must respect their disruption budgets.
-  if (phase === 'Running' && !pod.metadata.deletionTimestamp) {
-    const pdbs = r.storeFor('policy', 'poddisruptionbudgets');
-    if (pdbs) {
-      const { items } = await pdbs.list(ns, { resourceVersion: '0' });
-      const labels = pod.metadata.labels ?? {};
-      const matching = items.filter((p) => {
-        try {
-          const sel = selectorFromLabelSelector(p.spec?.selector);
-          return !sel.empty() && sel.matches(labels);
-        } catch {
-          return false;
-        }
-      });
-      if (matching.length > 1) {
-        throw new StatusError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+  // Finished, pending and already-terminating pods can always go (upstream's eviction REST).
+  const budgeted = phase === 'Running' && !pod.metadata.deletionTimestamp;
+  const pdbs = budgeted ? r.storeFor('policy', 'poddisruptionbudgets') : undefined;
+  if (pdbs) {
+    const { items } = await pdbs.list(ns, { resourceVersion: '0' });
+    const labels = pod.metadata.labels ?? {};
+    // In policy/v1 an empty selector matches every pod of the namespace.
+    const matching = items.filter((p) => {
+      try {
+        return selectorFromLabelSelector(p.spec?.selector ?? {}).matches(labels);
+      } catch {
+        return false;
       }
-      const pdb = matching[0];
-      if (pdb) {
-        const allowed = pdb.status?.disruptionsAllowed ?? 0;
-        if ((pdb.status?.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0) || allowed < 1) {
-          const e = tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
-          e.status.details = {
-            causes: [
-              {
-                reason: 'DisruptionBudget',
-                message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently`,
-              },
-            ],
-          };
-          throw e;
-        }
-      }
+    });
+    if (matching.length > 1) {
+      throw new StatusError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    }
+    const pdb = matching[0];
+    const ready = (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+    const unhealthyMayGo =
+      !ready &&
+      (pdb?.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' ||
+        ((pdb?.status?.currentHealthy ?? 0) >= (pdb?.status?.desiredHealthy ?? 0) && (pdb?.status?.desiredHealthy ?? 0) > 0));
+    if (pdb && !unhealthyMayGo) {
+      // Take one disruption from the budget, recording the pod, in the same request (checkAndDecrement).
+      await pdbs.guaranteedUpdate(
+        { ...ctx, dryRun: dryRun(r.query) },
+        ns,
+        pdb.metadata.name,
+        (cur) => {
+          const st = cur!.status ?? {};
+          const stale = (st.observedGeneration ?? 0) < (cur!.metadata.generation ?? 0);
+          if (stale || (st.disruptionsAllowed ?? 0) < 1) {
+            const e = tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10);
+            e.status.details = {
+              causes: [
+                {
+                  reason: 'DisruptionBudget',
+                  message: stale
+                    ? `The disruption budget ${cur!.metadata.name} is still being processed by the server.`
+                    : `The disruption budget ${cur!.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`,
+                },
+              ],
+            };
+            throw e;
+          }
+          cur!.status = { ...st, disruptionsAllowed: st.disruptionsAllowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [pod.metadata.name]: rfc3339(ctx.now) } };
+          return cur!;
+        },
+        { subresource: 'status' },
+      );
     }
   }
   await store.delete({ ...ctx, dryRun: dryRun(r.query) }, ns, info.name, (ev?.deleteOptions ?? {}) as DeleteOptions);

@@ -34,24 +34,9 @@ export function validTimeZone(tz: string): boolean {
   }
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+import { parseGoDuration } from '../../machinery/duration.ts';
 
-/** Parses a Go duration ("1h30m", "90s", "1.5h") into milliseconds. */
-export function parseGoDuration(s: string): number {
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  if (s === '0') return 0;
-  if (!s) throw new Error(`time: invalid duration "${s}"`);
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw new Error(`time: invalid duration "${s}"`);
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return total;
-}
+export { parseGoDuration };
 
 function checkField(value: string, i: number): void {
   const names = i === 3 ? MONTHS : i === 4 ? DAYS : undefined;

@@ -1,0 +1,3 @@
+// Admission plugins beyond NamespaceLifecycle: DefaultTolerationSeconds and ResourceQuota.
+export { defaultTolerationSeconds, type DefaultTolerationSecondsOptions } from './defaulttolerationseconds.ts';
+export { resourceQuota, type ResourceQuotaOptions } from './resourcequota.ts';
