@@ -225,6 +225,18 @@ describe('API server', () => {
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
   });
 
+  it('resolves a pod\'s priority from its PriorityClass', async () => {
+    const ok = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'crit' }, spec: { priorityClassName: 'system-node-critical', containers: [{ name: 'c', image: 'x' }] } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal(ok.body.spec.priority, 2000001000);
+    assert.equal(ok.body.spec.preemptionPolicy, 'PreemptLowerPriority');
+    const plain = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'plain' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    assert.equal(plain.body.spec.priority, 0);
+    const bad = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'nope' }, spec: { priorityClassName: 'nope', containers: [{ name: 'c', image: 'x' }] } });
+    assert.equal(bad.status, 403);
+    assert.match(bad.body.message, /no PriorityClass with name nope was found/);
+  });
+
   it('binds a pod to a node once, with the PodScheduled condition', async () => {
     await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'b1' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
     const bind = (node: string) =>

@@ -14,6 +14,7 @@ import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Negotiated } from '
 import { Store } from './registry/store.ts';
 import { strategyFor } from './registry/strategies.ts';
 import { Admission, namespaceLifecycle } from './admission.ts';
+import { priority } from './admission/priority.ts';
 import { handleResource, partialObject, withTypeMeta, type HandlerRequest, type Reply } from './handlers.ts';
 import { DiscoveryDocuments } from './discovery/discovery.ts';
 import { openapiV2JSON, openapiV2Protobuf, openapiV3GroupVersionJSON, openapiV3Root, wantsOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from './openapi/openapi.ts';
@@ -105,7 +106,7 @@ export class ApiServer {
     this.admission = opts.admission ?? new Admission();
     this.authz = opts.authz ?? allowAll;
     this.#compactor = new Compactor(opts.storage, clock, opts.compactionIntervalMs);
-    this.admission.plugins.unshift(namespaceLifecycle(() => this.store('', 'namespaces')!));
+    this.admission.plugins.unshift(namespaceLifecycle(() => this.store('', 'namespaces')!), priority(() => this.store('scheduling.k8s.io', 'priorityclasses')!));
     this.allocator = new ServiceAllocator(opts.serviceCIDR ?? '127.96.0.0/16', opts.nodePortRange);
     const served = builtinResources.filter((r) => r.served !== false);
     for (const r of served) this.#addStore(r);

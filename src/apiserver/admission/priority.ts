@@ -1,0 +1,42 @@
+// The Priority admission plugin (plugin/pkg/admission/priority): a new pod's priorityClassName is
+// resolved to spec.priority and spec.preemptionPolicy from its PriorityClass (or the global
+// default class, else priority 0); an unknown class is refused.
+import { StatusError } from '../../machinery/errors.ts';
+import type { AdmissionPlugin } from '../admission.ts';
+import type { Store } from '../registry/store.ts';
+import type { Obj } from '../types.ts';
+
+export function priority(classes: () => Store): AdmissionPlugin {
+  return {
+    name: 'Priority',
+    async admit(a) {
+      if (a.operation !== 'CREATE' || a.store.info.resource !== 'pods' || a.store.info.group !== '') return;
+      const pod = a.obj;
+      const spec = (pod.spec ??= {});
+      const store = classes();
+      const all = store.cache.list(`${store.prefix}/`).items;
+      let pc: Obj | undefined;
+      if (spec.priorityClassName) {
+        pc = all.find((c) => c.metadata?.name === spec.priorityClassName);
+        if (!pc) {
+          throw new StatusError(403, 'Forbidden', `pods "${pod.metadata?.name ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`, {
+            name: pod.metadata?.name,
+            kind: 'pods',
+          });
+        }
+      } else {
+        pc = all.filter((c) => c.globalDefault === true).sort((x, y) => (y.value ?? 0) - (x.value ?? 0))[0];
+        if (pc) spec.priorityClassName = pc.metadata.name;
+      }
+      const value = pc ? (pc.value ?? 0) : 0;
+      if (spec.priority !== undefined && spec.priority !== value) {
+        throw new StatusError(403, 'Forbidden', `pods "${pod.metadata?.name ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`, {
+          name: pod.metadata?.name,
+          kind: 'pods',
+        });
+      }
+      spec.priority = value;
+      spec.preemptionPolicy ??= pc?.preemptionPolicy ?? 'PreemptLowerPriority';
+    },
+  };
+}
