@@ -308,7 +308,14 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
   res.on('close', finish);
   try {
     stop = await store.watch(ns, q.get('resourceVersion') ?? undefined, named, {
-      send: (type, ev) => write(lineFor(type, ev)),
+      send: (type, ev) => {
+        if (res.writeEvent && !toTable && !partial) {
+          if (closed) return;
+          ev.json ??= JSON.stringify(withTypeMeta(ev.obj, store));
+          ev.shared ??= JSON.parse(ev.json) as Obj;
+          res.writeEvent(type, ev.shared);
+        } else write(lineFor(type, ev));
+      },
       fail: (err) => {
         write(lineFor('ERROR', undefined, err.status));
         finish();

@@ -44,4 +44,9 @@ export interface ResponseSink {
   write(chunk: string | Buffer): boolean;
   end(chunk?: string | Buffer): unknown;
   on(event: 'close', listener: () => void): unknown;
+  /**
+   * In-process sinks take watch events as objects (one parsed copy shared by every in-process
+   * watcher) instead of JSON lines to parse again.
+   */
+  writeEvent?(type: string, object: Obj): void;
 }

@@ -18,6 +18,8 @@ export interface CacheEvent {
   rv: number;
   /** JSON of `obj`, computed once for all watchers. */
   json?: string;
+  /** A private parsed copy of `json`, shared by all in-process watchers (they must not mutate it). */
+  shared?: Obj;
 }
 
 export interface CacheItem {

@@ -3,7 +3,7 @@
 // authorization, admission and registry — without sockets or HTTP parsing.
 import type { ApiServer } from '../apiserver/server.ts';
 import type { ResponseSink, UserInfo } from '../apiserver/types.ts';
-import type { RawRequest, RawResponse, Transport, WatchStream } from './types.ts';
+import type { Obj, RawRequest, RawResponse, Transport, WatchEvent, WatchStream } from './types.ts';
 import { LineWatchStream } from './watchstream.ts';
 import { toError } from './client.ts';
 
@@ -19,6 +19,7 @@ class Sink implements ResponseSink {
   onHead: (() => void) | undefined;
   onData: ((c: string | Buffer) => void) | undefined;
   onEnd: (() => void) | undefined;
+  writeEvent: ((type: string, object: Obj) => void) | undefined;
 
   setHeader(name: string, value: string) {
     this.headers[name.toLowerCase()] = value;
@@ -81,6 +82,7 @@ export class InProcessTransport implements Transport {
       sink.onHead = () => {
         if (sink.status === 200) {
           sink.onData = (c) => stream.feed(c);
+          sink.writeEvent = (type, object) => stream.pushEvent({ type: type as WatchEvent['type'], object });
           resolve(stream);
         }
       };

@@ -32,6 +32,11 @@ export class LineWatchStream implements WatchStream {
     }
   }
 
+  /** Takes an event that is already an object (the in-process transport). */
+  pushEvent(ev: WatchEvent): void {
+    if (!this.#done) this.#push(ev);
+  }
+
   #push(ev: WatchEvent) {
     if (this.#waiter) {
       const w = this.#waiter;
