@@ -43,7 +43,7 @@ test('a list has each item converted; items without type meta stay without it', 
   });
 });
 
-test('converting is cheap enough for every read', () => {
+test('a v2 → v1 → v2 round trip of a current-metrics HPA is lossless', () => {
   const hpa = {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -60,9 +60,5 @@ test('converting is cheap enough for every read', () => {
       currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageValue: '5m', averageUtilization: 10 } } }],
     },
   };
-  const n = 20000;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) convert(convert(hpa, 'autoscaling/v1'), 'autoscaling/v2');
-  const perRoundTripUs = ((performance.now() - t0) * 1000) / n;
-  assert.ok(perRoundTripUs < 250, `round trip took ${perRoundTripUs.toFixed(1)}µs`);
+  assert.deepEqual(convert(convert(hpa, 'autoscaling/v1'), 'autoscaling/v2'), convert(hpa, 'autoscaling/v2'));
 });
