@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory/memory.ts';
 import { ApiServer } from './server.ts';
+import { allowAll } from './reviews.ts';
 
 let api: ApiServer;
 let base: string;
@@ -275,14 +276,18 @@ describe('API server', () => {
       storage: new MemoryBackend(),
       port: 0,
       maxRequestsInflight: 1,
-      // The first request after start is held in authentication, occupying the only read slot.
-      authenticate: async () => {
-        if (first) {
-          first = false;
-          await held;
-        }
-        return { username: 'u', groups: ['system:authenticated'] };
+      // The first request after start is held in authorization, occupying the only read slot.
+      authz: {
+        ...allowAll,
+        authorize: async () => {
+          if (first) {
+            first = false;
+            await held;
+          }
+          return { allowed: true };
+        },
       },
+      authenticate: () => ({ username: 'u', groups: ['system:authenticated'] }),
     });
     const url = await limited.start();
     try {
