@@ -59,6 +59,15 @@ export interface ApiServerOptions {
 
 export const DEFAULT_VERSION = 'v1.32.4';
 
+/**
+ * A group-version served by code outside the registry (metrics.k8s.io today; aggregated APIs
+ * later): its resources appear in discovery and its GETs are answered by `get`.
+ */
+export interface GroupHandler {
+  resources: ResourceInfo[];
+  get(resource: string, namespace: string, name: string, query: URLSearchParams): Promise<Obj> | Obj;
+}
+
 export function versionInfo(v: string): VersionInfo & Record<string, string> {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v);
   if (!m) throw new Error(`invalid Kubernetes version "${v}"`);
@@ -92,6 +101,8 @@ export class ApiServer {
   #server: Server | undefined;
   #sockets = new Set<Socket>();
   #discovery: DiscoveryDocuments;
+  #served: ResourceInfo[];
+  #groups = new Map<string, GroupHandler>();
   #inflight = { read: 0, mutating: 0 };
   #now: () => number;
   #compactor: Compactor;
@@ -110,6 +121,7 @@ export class ApiServer {
     this.allocator = new ServiceAllocator(opts.serviceCIDR ?? '127.96.0.0/16', opts.nodePortRange);
     const served = builtinResources.filter((r) => r.served !== false);
     for (const r of served) this.#addStore(r);
+    this.#served = served;
     this.#discovery = new DiscoveryDocuments(served, `${opts.host ?? '127.0.0.1'}:${opts.port ?? 6443}`);
     this.#wireServices();
   }
@@ -117,6 +129,13 @@ export class ApiServer {
   #addStore(r: ResourceInfo) {
     const store = new Store(r, strategyFor(r), this.storage, this.admission);
     this.stores.set(`${r.group}/${r.version}/${r.resource}`, store);
+  }
+
+  /** Serves a group-version from code (see GroupHandler); it shows up in discovery at once. */
+  addGroup(handler: GroupHandler): void {
+    const r = handler.resources[0]!;
+    this.#groups.set(`${r.group}/${r.version}`, handler);
+    this.#discovery.setResources([...this.#served, ...[...this.#groups.values()].flatMap((g) => g.resources)]);
   }
 
   /** The store of a resource, in its preferred (or given) version. */
@@ -271,6 +290,12 @@ export class ApiServer {
     if (!info.isResourceRequest) {
       if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
       return this.#nonResource(headers.accept, res, path);
+    }
+    const group = this.#groups.get(`${info.apiGroup}/${info.apiVersion}`);
+    if (group) {
+      if (info.verb !== 'get' && info.verb !== 'list') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (!group.resources.some((r) => r.resource === info.resource) || info.subresource) throw pathNotFound();
+      return this.#send(res, 200, await group.get(info.resource, info.namespace, info.name, url.searchParams));
     }
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
