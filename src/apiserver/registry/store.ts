@@ -367,7 +367,8 @@ export class Store {
       throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${om.uid}`);
     }
     if (meta.resourceVersion && meta.resourceVersion !== om.resourceVersion) throw conflict(this.gr, name, OBJECT_MODIFIED);
-    applyDefaults(obj);
+    // Request bodies are defaulted as they are decoded; the server's own subresource writes start from the stored object.
+    if (subresource !== 'binding' && subresource !== 'finalize' && subresource !== 'approval') applyDefaults(obj);
     if (subresource !== '') {
       // Subresource writes change only their part (status strategy + ResetObjectMetaForStatus;
       // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
@@ -417,10 +418,12 @@ export class Store {
       this.hooks.afterDelete?.(obj);
       return { ...obj, metadata: { ...nm, resourceVersion: String(d.revision) } };
     }
-    if (sameJSON(obj, old)) return old;
+    // A write that changes nothing is not written (its resourceVersion stays), as upstream.
+    const bytes = this.#encode(obj);
+    if (bytes.equals(kv.value)) return old;
     if (ctx.dryRun) return obj;
     const key = this.key(namespace, name);
-    const r = await this.#backend.update(key, this.#encode(obj), kv.modRevision, this.#ttl(obj));
+    const r = await this.#backend.update(key, bytes, kv.modRevision, this.#ttl(obj));
     return this.#remember(obj, key, r.kv.modRevision);
   }
 
