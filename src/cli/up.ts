@@ -5,11 +5,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Io } from './command.ts';
-import { parseFlags, intFlag } from './command.ts';
+import { parseFlags, intFlag, UsageError } from './command.ts';
 import { dataDir } from './datadir.ts';
 import { kubeconfigPath, mergeKubeconfig } from './kubeconfig.ts';
-import { openStorage } from '../storage/index.ts';
-import { ApiServer, DEFAULT_VERSION } from '../apiserver/server.ts';
+import { DEFAULT_VERSION } from '../apiserver/server.ts';
+import { LocalCluster } from '../cluster/cluster.ts';
+import { parseGoDuration } from '../machinery/duration.ts';
 
 const upFlags = {
   'data-dir': { type: 'string' },
@@ -18,8 +19,24 @@ const upFlags = {
   port: { type: 'string' },
   'kubernetes-version': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
+  'sim-nodes': { type: 'string' },
+  'node-monitor-period': { type: 'string' },
+  'node-monitor-grace-period': { type: 'string' },
+  'node-startup-grace-period': { type: 'string' },
+  'default-not-ready-toleration-seconds': { type: 'string' },
+  'default-unreachable-toleration-seconds': { type: 'string' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string' },
   detach: { type: 'boolean' },
 } as const;
+
+function durationFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseGoDuration(v);
+  } catch {
+    throw new UsageError(`invalid value "${v}" for --${name}: expected a duration such as 40s or 5m`);
+  }
+}
 
 const pidFile = (dir: string) => join(dir, 'skiff.pid');
 
@@ -89,7 +106,16 @@ Flags:
   --port N                        API server port on 127.0.0.1 (default 6443; 0 picks a free one)
   --kubernetes-version V          the version the API server reports (default ${DEFAULT_VERSION})
   --service-cluster-ip-range CIDR Service ClusterIP range (default 127.96.0.0/16)
+  --sim-nodes N                   add N simulated nodes (kwok-like: pods run on a timetable)
   --detach                        run in the background
+
+Upstream component flags (durations like 40s, 5m):
+  --node-monitor-period D                      (default 5s)
+  --node-monitor-grace-period D                (default 50s)
+  --node-startup-grace-period D                (default 1m)
+  --default-not-ready-toleration-seconds N     (default 300)
+  --default-unreachable-toleration-seconds N   (default 300)
+  --horizontal-pod-autoscaler-sync-period D    (default 15s)
 `,
   async run(argv, io) {
     const { values } = parseFlags(argv, upFlags);
@@ -102,31 +128,43 @@ Flags:
       return detach(argv, dir, io);
     }
     const port = intFlag('port', values.port, 6443);
-    const url = values.storage ?? `sqlite://${join(dir, 'state.db')}`;
-    const storage = openStorage(url);
-    const api = new ApiServer({
-      storage,
+    const controllers = {
+      ...(values['node-monitor-period'] ? { nodeMonitorPeriodMs: durationFlag('node-monitor-period', values['node-monitor-period'])! } : {}),
+      ...(values['node-monitor-grace-period'] ? { nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'])! } : {}),
+      ...(values['node-startup-grace-period'] ? { nodeStartupGracePeriodMs: durationFlag('node-startup-grace-period', values['node-startup-grace-period'])! } : {}),
+      ...(values['horizontal-pod-autoscaler-sync-period']
+        ? { hpaSyncPeriodMs: durationFlag('horizontal-pod-autoscaler-sync-period', values['horizontal-pod-autoscaler-sync-period'])! }
+        : {}),
+    };
+    const cluster = new LocalCluster({
+      dataDir: dir,
+      ...(values.storage ? { storage: values.storage } : {}),
       port,
       ...(values['kubernetes-version'] ? { version: values['kubernetes-version'] } : {}),
       ...(values['service-cluster-ip-range'] ? { serviceCIDR: values['service-cluster-ip-range'] } : {}),
+      simNodes: intFlag('sim-nodes', values['sim-nodes'], 0),
+      controllers,
+      defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', values['default-not-ready-toleration-seconds'], 300),
+      defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', values['default-unreachable-toleration-seconds'], 300),
+      control: true,
     });
     let server: string;
     try {
-      server = await api.start();
+      server = await cluster.start();
     } catch (e) {
-      await api.stop();
-      await storage.close();
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on 127.0.0.1 is in use (is another cluster running? try --port)`);
       throw e;
     }
+    const url = values.storage ?? `sqlite://${join(dir, 'state.db')}`;
     const kubeconfig = kubeconfigPath(values.kubeconfig, io.env);
     mergeKubeconfig(kubeconfig, { name: 'skiff', cluster: { server }, user: {} });
     writeFileSync(pidFile(dir), String(process.pid));
     writeFileSync(join(dir, 'skiff.url'), server);
     io.out(
       [
-        `skiff: cluster is up (Kubernetes ${api.version.gitVersion})`,
+        `skiff: cluster is up (Kubernetes ${cluster.api.version.gitVersion})`,
         `  API server   ${server}`,
+        `  nodes        ${cluster.sim.nodes().length} simulated`,
         `  storage      ${url}`,
         `  kubeconfig   ${kubeconfig} (context "skiff")`,
         `  data dir     ${dir}`,
@@ -137,8 +175,7 @@ Flags:
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    await api.stop();
-    await storage.close();
+    await cluster.stop();
     rmSync(pidFile(dir), { force: true });
     rmSync(join(dir, 'skiff.url'), { force: true });
     io.out('skiff: stopped\n');

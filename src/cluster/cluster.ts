@@ -1,0 +1,130 @@
+// A whole local cluster in one process — storage, API server, controller manager, scheduler and
+// nodes — as `skiff up` runs it (and, later, as the managed-cluster service runs each of its
+// clusters). Components above the API server reach it through the in-process client transport.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../storage/backend.ts';
+import { openStorage } from '../storage/index.ts';
+import { ApiServer } from '../apiserver/server.ts';
+import { Admission } from '../apiserver/admission.ts';
+import { realClock, type Clock } from '../machinery/clock.ts';
+import { KubeClient } from '../client/client.ts';
+import { InProcessTransport } from '../client/inprocess.ts';
+import { InformerFactory } from '../client/informer.ts';
+import { EventRecorder } from '../client/events.ts';
+import { ControllerManager, type ControllerConfig } from '../controllers/manager.ts';
+import { allControllers, admissionPlugins } from '../controllers/index.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import { explainPod } from '../scheduler/explain.ts';
+import { SimNodePool } from '../kubelet/runtime/sim/pool.ts';
+import { ControlServer } from './control.ts';
+import { MetricsAPI, metricsResources, type StatsProvider } from '../metrics/metrics.ts';
+import { simStats } from '../metrics/sim.ts';
+
+export interface ClusterOptions {
+  dataDir: string;
+  /** Storage URL (default: sqlite in the data dir). */
+  storage?: string;
+  host?: string;
+  port?: number;
+  version?: string;
+  serviceCIDR?: string;
+  /** Simulated nodes to start with. */
+  simNodes?: number;
+  simNode?: { cpu?: string; memory?: string; pods?: number };
+  /** kube-controller-manager timings (upstream flag names, in ms). */
+  controllers?: Partial<ControllerConfig>;
+  /** DefaultTolerationSeconds admission (--default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  /** Serve the local control socket (fault injection, explanations). */
+  control?: boolean;
+  clock?: Clock;
+}
+
+const system = { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
+
+export class LocalCluster {
+  readonly opts: ClusterOptions;
+  storage!: Backend;
+  api!: ApiServer;
+  client!: KubeClient;
+  informers!: InformerFactory;
+  manager!: ControllerManager;
+  scheduler!: Scheduler;
+  sim!: SimNodePool;
+  #control: ControlServer | undefined;
+  url = '';
+
+  constructor(opts: ClusterOptions) {
+    this.opts = opts;
+  }
+
+  async start(): Promise<string> {
+    const o = this.opts;
+    const clock = o.clock ?? realClock;
+    mkdirSync(o.dataDir, { recursive: true });
+    this.storage = openStorage(o.storage ?? `sqlite://${join(o.dataDir, 'state.db')}`);
+    this.api = new ApiServer({
+      storage: this.storage,
+      clock,
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.version ? { version: o.version } : {}),
+      ...(o.serviceCIDR ? { serviceCIDR: o.serviceCIDR } : {}),
+      admission: new Admission(
+        admissionPlugins({
+          notReadySeconds: o.defaultNotReadyTolerationSeconds ?? 300,
+          unreachableSeconds: o.defaultUnreachableTolerationSeconds ?? 300,
+          quotas: () => this.api.store('', 'resourcequotas')!,
+        }),
+      ),
+    });
+    try {
+      this.url = await this.api.start();
+      this.client = new KubeClient(new InProcessTransport(this.api, system));
+      this.manager = new ControllerManager(this.client, allControllers({ dataDir: o.dataDir }), { clock, config: { ...o.controllers } });
+      await this.manager.start();
+      this.informers = new InformerFactory(this.client, { clock });
+      this.scheduler = new Scheduler(this.client, this.informers, { clock, recorder: new EventRecorder(this.client, { component: 'default-scheduler', clock }) });
+      // The kubelet renews its Lease every quarter of the lease duration (10 s of 40 s), well inside
+      // the 50 s grace period; a shortened --node-monitor-grace-period needs faster renewals, or
+      // healthy nodes would look silent.
+      const grace = o.controllers?.nodeMonitorGracePeriodMs;
+      const leaseRenewMs = grace !== undefined && grace < 40_000 ? Math.max(100, Math.floor(grace / 4)) : undefined;
+      this.sim = new SimNodePool(this.client, this.informers, { clock, ...(leaseRenewMs !== undefined ? { leaseRenewMs } : {}) });
+      const stats: StatsProvider[] = [simStats(this.informers.informer('', 'pods'), this.informers.informer('', 'nodes'), (n) => this.sim.node(n) !== undefined)];
+      const metrics = new MetricsAPI(() => stats, () => clock.now());
+      this.api.addGroup({ resources: metricsResources, get: (r, ns, name, q) => metrics.handle(r, ns, name, q) });
+      this.scheduler.start();
+      await this.sim.start();
+      this.informers.start();
+      const cpu = o.simNode?.cpu ?? '32';
+      const memory = o.simNode?.memory ?? '256Gi';
+      const pods = o.simNode?.pods ?? 110;
+      await Promise.all(Array.from({ length: o.simNodes ?? 0 }, (_, i) => this.sim.addNode({ name: `skiff-sim-${i}`, cpu, memory, pods })));
+      if (o.control) {
+        this.#control = new ControlServer(o.dataDir, {
+          failNode: (name) => (this.sim.node(name) ? (this.sim.fail(name), true) : false),
+          recoverNode: (name) => (this.sim.node(name) ? (this.sim.recover(name), true) : false),
+          explainPod: (ns, name) => (this.scheduler.getPod(ns, name) ? explainPod(this.scheduler, ns, name) : undefined),
+        });
+        await this.#control.start();
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.#control?.stop();
+    this.sim?.stop();
+    this.scheduler?.stop();
+    this.informers?.stop();
+    this.manager?.stop();
+    await this.api?.stop();
+    await this.storage?.close();
+  }
+}
