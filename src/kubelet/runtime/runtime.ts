@@ -80,6 +80,21 @@ export interface ImageError extends Error {
   reason: string;
 }
 
+/** The ImageError runtimes throw from ensureImage/createContainer. */
+export class RuntimeImageError extends Error implements ImageError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = 'RuntimeImageError';
+    this.reason = reason;
+  }
+}
+
+/** True for an error carrying an image-related upstream reason (see ImageError). */
+export function isImageError(err: unknown): err is ImageError {
+  return err instanceof Error && typeof (err as Partial<ImageError>).reason === 'string';
+}
+
 export interface ContainerRuntime {
   /** "process://0.1.0"-style runtime version for Node.status.nodeInfo.containerRuntimeVersion. */
   readonly version: string;
