@@ -22,6 +22,8 @@ import { toTable } from './printers/index.ts';
 import { ServiceAllocator } from './alloc.ts';
 import { bootstrap } from './bootstrap.ts';
 import { Metrics } from './metrics.ts';
+import { handleLogs, handleUpgrade, writeUpgradeError, type StreamBackend } from './streaming/streaming.ts';
+import type { Duplex } from 'node:stream';
 import { allowAll, isReview, review, type Authz } from './reviews.ts';
 import type { Obj, RequestContext, ResponseSink, UserInfo } from './types.ts';
 import { Compactor } from './compactor.ts';
@@ -103,6 +105,8 @@ export class ApiServer {
   #discovery: DiscoveryDocuments;
   #served: ResourceInfo[];
   #groups = new Map<string, GroupHandler>();
+  /** Where exec, attach, port-forward and logs go: the node agents (set by whoever runs them). */
+  streamBackend: StreamBackend | undefined;
   #inflight = { read: 0, mutating: 0 };
   #now: () => number;
   #compactor: Compactor;
@@ -174,6 +178,7 @@ export class ApiServer {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });
@@ -260,6 +265,53 @@ export class ApiServer {
     }
   }
 
+  /** exec, attach and port-forward: authenticated and authorized like any request, then handed to the streaming handlers. */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'http://x');
+    const info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const kind = info.subresource as 'exec' | 'attach' | 'portforward';
+    try {
+      if (!info.isResourceRequest || info.resource !== 'pods' || info.apiGroup !== '' || !['exec', 'attach', 'portforward'].includes(kind)) throw pathNotFound();
+      const user = await (this.#opts.authenticate ?? (() => admin))(req);
+      if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      // Connecting to a pod is authorized as `create` on the subresource (upstream's websocket upgrade rule).
+      const decision = await this.authz.authorize(user, { ...info, verb: 'create' });
+      if (!decision.allowed) throw forbiddenFor(user, { ...info, verb: 'create' }, decision.reason);
+      const pod = await this.store('', 'pods')!.get(info.namespace, info.name);
+      if (!this.streamBackend) throw new StatusError(503, 'ServiceUnavailable', `no node agent can serve pods/${kind} on this cluster`);
+      await handleUpgrade(req, socket, head, { kind, namespace: info.namespace, pod: info.name, query: url.searchParams, podObject: pod }, this.streamBackend);
+    } catch (e) {
+      writeUpgradeError(socket, e instanceof StatusError ? e : internalError((e as Error).message));
+    }
+  }
+
+  /** GET pods/log: the node agent's log stream, sent as it comes. */
+  async #logs(res: ResponseSink, info: RequestInfo, url: URL): Promise<number> {
+    const pod = await this.store('', 'pods')!.get(info.namespace, info.name);
+    if (!this.streamBackend) throw new StatusError(503, 'ServiceUnavailable', 'no node agent can serve pods/log on this cluster');
+    const { stream } = await handleLogs({ namespace: info.namespace, pod: info.name, query: url.searchParams, podObject: pod }, this.streamBackend);
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stream.destroy();
+        resolve();
+      };
+      res.on('close', done);
+      stream.on('data', (c: Buffer) => res.write(c));
+      stream.on('end', () => {
+        res.end();
+        resolve();
+      });
+      stream.on('error', () => {
+        res.end();
+        resolve();
+      });
+    });
+    return 200;
+  }
+
   #sendError(res: ResponseSink, e: unknown): number {
     let err: StatusError;
     if (e instanceof StatusError) err = e;
@@ -299,6 +351,7 @@ export class ApiServer {
     }
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
+    if (info.resource === 'pods' && info.apiGroup === '' && info.subresource === 'log' && info.verb === 'get') return this.#logs(res, info, url);
     if (isReview(info.apiGroup, info.resource)) {
       // Reviews have only a collection path; their bodies are typed like any other object.
       if (info.name || info.subresource) throw methodNotAllowed('the server does not allow this method on the requested resource');
