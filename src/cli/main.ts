@@ -4,8 +4,9 @@ import type { Command, Io } from './command.ts';
 import { UsageError } from './command.ts';
 import { downCommand, upCommand } from './up.ts';
 import { nodeCommand } from './node.ts';
+import { explainCommand } from './explain.ts';
 
-const commands: Command[] = [upCommand, downCommand, nodeCommand];
+const commands: Command[] = [upCommand, downCommand, nodeCommand, explainCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
