@@ -59,7 +59,9 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
 }
 
-export const DEFAULT_VERSION = 'v1.32.4';
+import { DEFAULT_VERSION } from './version.ts';
+
+export { DEFAULT_VERSION };
 
 /**
  * A group-version served by code outside the registry (metrics.k8s.io today; aggregated APIs

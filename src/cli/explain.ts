@@ -5,7 +5,7 @@ import type { Command } from './command.ts';
 import { parseFlags, UsageError } from './command.ts';
 import { dataDir } from './datadir.ts';
 import { callControl } from '../cluster/control.ts';
-import { formatExplanation, type Explanation } from '../scheduler/explain.ts';
+import type { Explanation } from '../scheduler/explain.ts';
 
 export const explainCommand: Command = {
   name: 'explain',
@@ -42,6 +42,7 @@ Flags:
     if (r.status === 404) throw new Error(`pods "${name}" not found in namespace "${namespace}"`);
     if (r.status !== 200) throw new Error((r.body as { error?: string }).error ?? `failed (${r.status})`);
     const e = r.body as Explanation;
+    const { formatExplanation } = await import('../scheduler/explain.ts');
     io.out(output === 'json' ? JSON.stringify(e, null, 2) + '\n' : formatExplanation(e) + '\n');
     return 0;
   },

@@ -8,8 +8,7 @@ import type { Command, Io } from './command.ts';
 import { parseFlags, intFlag, UsageError } from './command.ts';
 import { dataDir } from './datadir.ts';
 import { kubeconfigPath, mergeKubeconfig } from './kubeconfig.ts';
-import { DEFAULT_VERSION } from '../apiserver/server.ts';
-import { LocalCluster } from '../cluster/cluster.ts';
+import { DEFAULT_VERSION } from '../apiserver/version.ts';
 import { parseGoDuration } from '../machinery/duration.ts';
 
 const upFlags = {
@@ -136,6 +135,8 @@ Upstream component flags (durations like 40s, 5m):
         ? { hpaSyncPeriodMs: durationFlag('horizontal-pod-autoscaler-sync-period', values['horizontal-pod-autoscaler-sync-period'])! }
         : {}),
     };
+    // Loaded on demand: the control plane is heavy, and other commands start faster without it.
+    const { LocalCluster } = await import('../cluster/cluster.ts');
     const cluster = new LocalCluster({
       dataDir: dir,
       ...(values.storage ? { storage: values.storage } : {}),
