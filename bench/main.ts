@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import { machine, table, writeSection, type Row } from './harness.ts';
 import { storageBench } from './storage.ts';
 import { apiBench } from './api.ts';
+import { proxyBench } from './proxy.ts';
+import { schedulerBench } from './scheduler.ts';
+import { kwokBench } from './kwok.ts';
 
 const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; ok: boolean }>> = {
   storage: storageBench,
   api: apiBench,
+  proxy: proxyBench,
+  scheduler: schedulerBench,
+  kwok: kwokBench,
 };
 
 const args = process.argv.slice(2);

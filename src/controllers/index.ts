@@ -25,6 +25,7 @@ import { disruptionController } from './disruption/index.ts';
 import { horizontalPodAutoscalerController, type MetricsClient } from './podautoscaler/index.ts';
 import { persistentVolumeBinderController, localPathProvisionerController } from './volume/index.ts';
 import { csrCleanerController } from './csrcleaner/index.ts';
+import { serviceLBController } from './servicelb/index.ts';
 
 export interface ControllersOptions {
   /** The cluster's data dir; the local-path provisioner keeps volumes under it. */
@@ -56,6 +57,7 @@ export function allControllers(opts: ControllersOptions): ControllerFactory[] {
     persistentVolumeBinderController,
     localPathProvisionerController({ dataDir: join(opts.dataDir, 'local-path') }),
     csrCleanerController,
+    serviceLBController,
   ];
 }
 
