@@ -133,6 +133,15 @@ export class Store {
     return obj;
   }
 
+  /** A private copy from the bytes, never the object handed to the watch cache. */
+  #decodeFresh(kv: KeyValue, rv?: number): Obj {
+    let obj = decodeObject(kv, rv);
+    if (obj.apiVersion !== this.apiVersion && obj.apiVersion !== undefined && this.#storageVersion) obj = convert(obj, this.apiVersion);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    return obj;
+  }
+
   #decode(kv: KeyValue, rv?: number): Obj {
     if (rv === undefined || rv === kv.modRevision) {
       const id = `${kv.modRevision}\0${kv.key}`;
@@ -142,11 +151,7 @@ export class Store {
         return mine;
       }
     }
-    let obj = decodeObject(kv, rv);
-    if (obj.apiVersion !== this.apiVersion && obj.apiVersion !== undefined && this.#storageVersion) obj = convert(obj, this.apiVersion);
-    obj.apiVersion = this.apiVersion;
-    obj.kind = this.info.kind;
-    return obj;
+    return this.#decodeFresh(kv, rv);
   }
 
   #encode(obj: Obj): Buffer {
@@ -325,7 +330,8 @@ export class Store {
         return { obj: await this.create(ctx, namespace, desired), created: true };
       }
       const old = this.#decode(cur.kv);
-      const desired = await tryUpdate(clone(old));
+      // A second decode is the caller's private copy (cheaper than a deep clone).
+      const desired = await tryUpdate(this.#decodeFresh(cur.kv));
       try {
         const obj = await this.#update(ctx, namespace, name, desired, old, cur.kv, opts.subresource ?? '');
         return { obj, created: false };
@@ -372,7 +378,7 @@ export class Store {
     if (subresource !== '') {
       // Subresource writes change only their part (status strategy + ResetObjectMetaForStatus;
       // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
-      const next = clone(old);
+      const next = this.#decodeFresh(kv);
       if (subresource === 'finalize') next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
       else if (subresource === 'binding') {
         // pods/binding sets the node and the PodScheduled condition in one write, as upstream's BindingREST.
@@ -412,8 +418,9 @@ export class Store {
     // (Also when the update ends what the strategy waited for: namespaces/finalize emptying spec.finalizers.)
     // (obj.metadata, not meta: a subresource write replaced obj's contents above.)
     const nm = obj.metadata;
-    const lastFinalizerRemoved = (nm.finalizers ?? []).length === 0 && ((om.finalizers ?? []).length > 0 || this.strategy.prepareForDelete(clone(old)));
-    if (nm.deletionTimestamp && lastFinalizerRemoved && !this.strategy.prepareForDelete(clone(obj)) && (nm.deletionGracePeriodSeconds ?? 0) === 0 && !ctx.dryRun) {
+    const finishing = () =>
+      ((om.finalizers ?? []).length > 0 || this.strategy.prepareForDelete(clone(old))) && !this.strategy.prepareForDelete(clone(obj));
+    if (nm.deletionTimestamp && (nm.finalizers ?? []).length === 0 && (nm.deletionGracePeriodSeconds ?? 0) === 0 && !ctx.dryRun && finishing()) {
       const d = await this.#backend.delete(this.key(namespace, name), kv.modRevision);
       this.hooks.afterDelete?.(obj);
       return { ...obj, metadata: { ...nm, resourceVersion: String(d.revision) } };
