@@ -18,6 +18,7 @@ const upFlags = {
   port: { type: 'string' },
   'kubernetes-version': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
+  nodes: { type: 'string' },
   'sim-nodes': { type: 'string' },
   'node-monitor-period': { type: 'string' },
   'node-monitor-grace-period': { type: 'string' },
@@ -105,6 +106,7 @@ Flags:
   --port N                        API server port on 127.0.0.1 (default 6443; 0 picks a free one)
   --kubernetes-version V          the version the API server reports (default ${DEFAULT_VERSION})
   --service-cluster-ip-range CIDR Service ClusterIP range (default 127.96.0.0/16)
+  --nodes N                       nodes that run real processes (default 1)
   --sim-nodes N                   add N simulated nodes (kwok-like: pods run on a timetable)
   --detach                        run in the background
 
@@ -144,6 +146,9 @@ Upstream component flags (durations like 40s, 5m):
       ...(values['kubernetes-version'] ? { version: values['kubernetes-version'] } : {}),
       ...(values['service-cluster-ip-range'] ? { serviceCIDR: values['service-cluster-ip-range'] } : {}),
       simNodes: intFlag('sim-nodes', values['sim-nodes'], 0),
+      nodes: intFlag('nodes', values.nodes, 1),
+      dns: true,
+      proxy: true,
       controllers,
       defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', values['default-not-ready-toleration-seconds'], 300),
       defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', values['default-unreachable-toleration-seconds'], 300),
@@ -165,7 +170,9 @@ Upstream component flags (durations like 40s, 5m):
       [
         `skiff: cluster is up (Kubernetes ${cluster.api.version.gitVersion})`,
         `  API server   ${server}`,
-        `  nodes        ${cluster.sim.nodes().length} simulated`,
+        `  nodes        ${cluster.agents.size} process (${cluster.runtime?.isolation ?? 'none'}), ${cluster.sim.nodes().length} simulated`,
+        `  DNS          ${cluster.dns ? '127.96.0.10:53' : 'off'}`,
+        ...cluster.warnings.map((w) => `  warning      ${w}`),
         `  storage      ${url}`,
         `  kubeconfig   ${kubeconfig} (context "skiff")`,
         `  data dir     ${dir}`,

@@ -20,6 +20,14 @@ import { SimNodePool } from '../kubelet/runtime/sim/pool.ts';
 import { ControlServer } from './control.ts';
 import { MetricsAPI, metricsResources, type StatsProvider } from '../metrics/metrics.ts';
 import { simStats } from '../metrics/sim.ts';
+import { NodeAgent } from '../kubelet/agent.ts';
+import { ProcessRuntime } from '../kubelet/runtime/process/process.ts';
+import { NodeNetworkAllocator } from '../kubelet/runtime/sim/ipam.ts';
+import { nodeInternalIP } from '../kubelet/nodes.ts';
+import { ServiceProxy } from '../proxy/proxy.ts';
+import { ClusterDNS, DNSBindError, ensureCoreDNSConfigMaps, ensureKubeDNSService } from '../dns/index.ts';
+import { StatusError, isNotFound } from '../machinery/errors.ts';
+import type { StreamBackend } from '../apiserver/streaming/streaming.ts';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -31,6 +39,12 @@ export interface ClusterOptions {
   serviceCIDR?: string;
   /** Simulated nodes to start with. */
   simNodes?: number;
+  /** Nodes that run real processes (the process runtime). */
+  nodes?: number;
+  /** Serve cluster DNS on its Service address (needs root for port 53). */
+  dns?: boolean;
+  /** Run the service proxy (ClusterIP, NodePort, LoadBalancer on loopback addresses). */
+  proxy?: boolean;
   simNode?: { cpu?: string; memory?: string; pods?: number };
   /** kube-controller-manager timings (upstream flag names, in ms). */
   controllers?: Partial<ControllerConfig>;
@@ -53,6 +67,12 @@ export class LocalCluster {
   manager!: ControllerManager;
   scheduler!: Scheduler;
   sim!: SimNodePool;
+  readonly agents = new Map<string, NodeAgent>();
+  runtime: ProcessRuntime | undefined;
+  proxy: ServiceProxy | undefined;
+  dns: ClusterDNS | undefined;
+  /** Problems that left a part of the cluster off (e.g. DNS without root); `skiff up` prints them. */
+  readonly warnings: string[] = [];
   #control: ControlServer | undefined;
   url = '';
 
@@ -99,14 +119,32 @@ export class LocalCluster {
       this.scheduler.start();
       await this.sim.start();
       this.informers.start();
+      await this.#startNodes(clock);
+      if (o.dns) await this.#startDNS(clock);
+      if (o.proxy) {
+        this.proxy = new ServiceProxy(this.client, this.informers, {
+          clock,
+          nodeAddresses: () => this.informers.informer('', 'nodes').list().map((n) => nodeInternalIP(n)).filter((a): a is string => !!a),
+        });
+        this.proxy.start();
+      }
+      this.api.streamBackend = this.#streams();
       const cpu = o.simNode?.cpu ?? '32';
       const memory = o.simNode?.memory ?? '256Gi';
       const pods = o.simNode?.pods ?? 110;
       await Promise.all(Array.from({ length: o.simNodes ?? 0 }, (_, i) => this.sim.addNode({ name: `skiff-sim-${i}`, cpu, memory, pods })));
       if (o.control) {
         this.#control = new ControlServer(o.dataDir, {
-          failNode: (name) => (this.sim.node(name) ? (this.sim.fail(name), true) : false),
-          recoverNode: (name) => (this.sim.node(name) ? (this.sim.recover(name), true) : false),
+          failNode: (name) => {
+            const a = this.agents.get(name);
+            if (a) return (a.fail(), true);
+            return this.sim.node(name) ? (this.sim.fail(name), true) : false;
+          },
+          recoverNode: (name) => {
+            const a = this.agents.get(name);
+            if (a) return (a.recover(), true);
+            return this.sim.node(name) ? (this.sim.recover(name), true) : false;
+          },
           explainPod: (ns, name) => (this.scheduler.getPod(ns, name) ? explainPod(this.scheduler, ns, name) : undefined),
         });
         await this.#control.start();
@@ -118,8 +156,74 @@ export class LocalCluster {
     return this.url;
   }
 
+  /** Process-runtime nodes `skiff-node-<i>`, keeping their address and pod CIDR across restarts. */
+  async #startNodes(clock: Clock): Promise<void> {
+    const n = this.opts.nodes ?? 0;
+    if (n === 0) return;
+    this.runtime = new ProcessRuntime();
+    const net = new NodeNetworkAllocator();
+    for (const node of (await this.client.nodes().list()).items) net.remember(nodeInternalIP(node), node.spec?.podCIDR);
+    for (let i = 0; i < n; i++) {
+      const nodeName = `skiff-node-${i}`;
+      let existing;
+      try {
+        existing = await this.client.nodes().get(nodeName);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      const address = (existing && nodeInternalIP(existing)) ?? net.allocateAddress();
+      const podCIDR = existing?.spec?.podCIDR ?? net.allocateCidr();
+      net.remember(address, podCIDR);
+      const agent = new NodeAgent(this.client, this.informers, this.runtime, {
+        nodeName,
+        address,
+        podCIDR,
+        dataDir: join(this.opts.dataDir, 'nodes', nodeName),
+        clock,
+        clusterDNS: '127.96.0.10',
+        kubeletVersion: this.api.version.gitVersion,
+      });
+      this.agents.set(nodeName, agent);
+      await agent.start();
+    }
+  }
+
+  async #startDNS(clock: Clock): Promise<void> {
+    await ensureKubeDNSService(this.client);
+    await ensureCoreDNSConfigMaps(this.client);
+    this.dns = new ClusterDNS(this.client, this.informers, { clock });
+    try {
+      await this.dns.start();
+    } catch (e) {
+      if (!(e instanceof DNSBindError)) throw e;
+      this.warnings.push(`cluster DNS is off: ${e.message}`);
+      this.dns = undefined;
+    }
+  }
+
+  /** exec, attach, port-forward and logs go to the agent of the pod's node. */
+  #streams(): StreamBackend {
+    const agentFor = async (namespace: string, pod: string): Promise<NodeAgent> => {
+      const p = await this.client.pods(namespace).get(pod);
+      const node = p.spec?.nodeName;
+      const agent = node ? this.agents.get(node) : undefined;
+      if (!agent) throw new StatusError(400, 'BadRequest', `pod ${pod} runs on simulated node ${node ?? '(none)'}, which runs no containers`);
+      return agent;
+    };
+    return {
+      exec: async (req) => (await agentFor(req.namespace, req.pod)).exec(req),
+      attach: async (req) => (await agentFor(req.namespace, req.pod)).attach(req),
+      portForward: async (req) => (await agentFor(req.namespace, req.pod)).portForward(req),
+      logs: async (req) => (await agentFor(req.namespace, req.pod)).logs(req),
+    };
+  }
+
   async stop(): Promise<void> {
     await this.#control?.stop();
+    for (const a of this.agents.values()) a.stop();
+    await this.dns?.stop();
+    this.proxy?.stop();
+    await this.runtime?.close();
     this.sim?.stop();
     this.scheduler?.stop();
     this.informers?.stop();

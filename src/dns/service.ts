@@ -19,7 +19,8 @@ export async function ensureKubeDNSService(client: KubeClient, ip = '127.96.0.10
   const svc: Obj = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...KUBE_DNS_LABELS } },
+    // The DNS server binds the ClusterIP itself, so the service proxy leaves it alone.
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...KUBE_DNS_LABELS }, annotations: { 'skiff.io/served-directly': 'true' } },
     spec: {
       type: 'ClusterIP',
       clusterIP: ip,

@@ -41,9 +41,13 @@ interface Bound {
 }
 
 /** Whether kube-proxy programs anything for the Service. */
+/** A Service whose ClusterIP is served by the component itself (cluster DNS binds 127.96.0.10:53). */
+export const SERVED_DIRECTLY_ANNOTATION = 'skiff.io/served-directly';
+
 export function isProxied(svc: Obj): boolean {
   const spec = svc.spec ?? {};
   if (spec.type === 'ExternalName') return false;
+  if (svc.metadata?.annotations?.[SERVED_DIRECTLY_ANNOTATION] === 'true') return false;
   return !!spec.clusterIP && spec.clusterIP !== 'None';
 }
 
