@@ -19,6 +19,8 @@ const upFlags = {
   'kubernetes-version': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   nodes: { type: 'string' },
+  'ingress-http-port': { type: 'string' },
+  'ingress-https-port': { type: 'string' },
   'sim-nodes': { type: 'string' },
   'node-monitor-period': { type: 'string' },
   'node-monitor-grace-period': { type: 'string' },
@@ -107,6 +109,8 @@ Flags:
   --kubernetes-version V          the version the API server reports (default ${DEFAULT_VERSION})
   --service-cluster-ip-range CIDR Service ClusterIP range (default 127.96.0.0/16)
   --nodes N                       nodes that run real processes (default 1)
+  --ingress-http-port N           Ingress controller HTTP port on 127.0.0.1 (default 80)
+  --ingress-https-port N          Ingress controller HTTPS port on 127.0.0.1 (default 443)
   --sim-nodes N                   add N simulated nodes (kwok-like: pods run on a timetable)
   --detach                        run in the background
 
@@ -149,6 +153,7 @@ Upstream component flags (durations like 40s, 5m):
       nodes: intFlag('nodes', values.nodes, 1),
       dns: true,
       proxy: true,
+      ingress: { httpPort: intFlag('ingress-http-port', values['ingress-http-port'], 80), httpsPort: intFlag('ingress-https-port', values['ingress-https-port'], 443) },
       controllers,
       defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', values['default-not-ready-toleration-seconds'], 300),
       defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', values['default-unreachable-toleration-seconds'], 300),
@@ -172,6 +177,7 @@ Upstream component flags (durations like 40s, 5m):
         `  API server   ${server}`,
         `  nodes        ${cluster.agents.size} process (${cluster.runtime?.isolation ?? 'none'}), ${cluster.sim.nodes().length} simulated`,
         `  DNS          ${cluster.dns ? '127.96.0.10:53' : 'off'}`,
+        `  ingress      ${cluster.ingress ? `http://127.0.0.1:${cluster.ingress.httpPort}, https://127.0.0.1:${cluster.ingress.httpsPort}` : 'off'}`,
         ...cluster.warnings.map((w) => `  warning      ${w}`),
         `  storage      ${url}`,
         `  kubeconfig   ${kubeconfig} (context "skiff")`,

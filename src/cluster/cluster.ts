@@ -20,6 +20,8 @@ import { SimNodePool } from '../kubelet/runtime/sim/pool.ts';
 import { ControlServer } from './control.ts';
 import { MetricsAPI, metricsResources, type StatsProvider } from '../metrics/metrics.ts';
 import { simStats } from '../metrics/sim.ts';
+import { AgentStats } from '../metrics/agent.ts';
+import { IngressController } from '../ingress/index.ts';
 import { NodeAgent } from '../kubelet/agent.ts';
 import { ProcessRuntime } from '../kubelet/runtime/process/process.ts';
 import { NodeNetworkAllocator } from '../kubelet/runtime/sim/ipam.ts';
@@ -45,6 +47,8 @@ export interface ClusterOptions {
   dns?: boolean;
   /** Run the service proxy (ClusterIP, NodePort, LoadBalancer on loopback addresses). */
   proxy?: boolean;
+  /** Run the Ingress controller on these ports of 127.0.0.1 (null: no HTTPS). */
+  ingress?: { httpPort: number; httpsPort: number | null };
   simNode?: { cpu?: string; memory?: string; pods?: number };
   /** kube-controller-manager timings (upstream flag names, in ms). */
   controllers?: Partial<ControllerConfig>;
@@ -71,6 +75,8 @@ export class LocalCluster {
   runtime: ProcessRuntime | undefined;
   proxy: ServiceProxy | undefined;
   dns: ClusterDNS | undefined;
+  ingress: IngressController | undefined;
+  #agentStats: AgentStats | undefined;
   /** Problems that left a part of the cluster off (e.g. DNS without root); `skiff up` prints them. */
   readonly warnings: string[] = [];
   #control: ControlServer | undefined;
@@ -113,7 +119,11 @@ export class LocalCluster {
       const grace = o.controllers?.nodeMonitorGracePeriodMs;
       const leaseRenewMs = grace !== undefined && grace < 40_000 ? Math.max(100, Math.floor(grace / 4)) : undefined;
       this.sim = new SimNodePool(this.client, this.informers, { clock, ...(leaseRenewMs !== undefined ? { leaseRenewMs } : {}) });
-      const stats: StatsProvider[] = [simStats(this.informers.informer('', 'pods'), this.informers.informer('', 'nodes'), (n) => this.sim.node(n) !== undefined)];
+      this.#agentStats = new AgentStats(() => [...this.agents.values()], clock);
+      const stats: StatsProvider[] = [
+        simStats(this.informers.informer('', 'pods'), this.informers.informer('', 'nodes'), (n) => this.sim.node(n) !== undefined),
+        this.#agentStats,
+      ];
       const metrics = new MetricsAPI(() => stats, () => clock.now());
       this.api.addGroup({ resources: metricsResources, get: (r, ns, name, q) => metrics.handle(r, ns, name, q) });
       this.scheduler.start();
@@ -129,6 +139,16 @@ export class LocalCluster {
         this.proxy.start();
       }
       this.api.streamBackend = this.#streams();
+      this.#agentStats.start();
+      if (o.ingress) {
+        this.ingress = new IngressController(this.client, this.informers, { clock, httpPort: o.ingress.httpPort, httpsPort: o.ingress.httpsPort });
+        try {
+          await this.ingress.start();
+        } catch (e) {
+          this.warnings.push(`the Ingress controller is off: ${(e as Error).message}`);
+          this.ingress = undefined;
+        }
+      }
       const cpu = o.simNode?.cpu ?? '32';
       const memory = o.simNode?.memory ?? '256Gi';
       const pods = o.simNode?.pods ?? 110;
@@ -223,6 +243,8 @@ export class LocalCluster {
     for (const a of this.agents.values()) a.stop();
     await this.dns?.stop();
     this.proxy?.stop();
+    this.ingress?.stop();
+    this.#agentStats?.stop();
     await this.runtime?.close();
     this.sim?.stop();
     this.scheduler?.stop();

@@ -268,6 +268,16 @@ export class NodeAgent {
     return this.#failed;
   }
 
+  /** Every live pod worker (stats). */
+  workers(): PodWorker[] {
+    return [...this.#workers.values()];
+  }
+
+  /** The API pod a worker runs. */
+  podOf(w: PodWorker): Obj | undefined {
+    return this.#currentPod(w);
+  }
+
   /** The pod worker of a pod (tests, stats). */
   worker(namespace: string, name: string): PodWorker | undefined {
     return this.#workers.get(`${namespace}/${name}`);
