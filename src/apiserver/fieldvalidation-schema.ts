@@ -112,6 +112,12 @@ function buildKindIndex(): Map<string, string> {
   return idx;
 }
 
+/** The OpenAPI definition name of a built-in kind (`apps/v1`, `Deployment`), or undefined. */
+export function definitionFor(apiVersion: string, kind: string): string | undefined {
+  kindIndex ??= buildKindIndex();
+  return kindIndex.get(`${apiVersion}/${kind}`);
+}
+
 const rootCache = new Map<string, ShapeNode | null>();
 
 /** The decoding shape of a built-in kind (`apps/v1`, `Deployment`), or undefined when it has no schema. */
@@ -119,8 +125,7 @@ export function shapeFor(apiVersion: string, kind: string): ShapeNode | undefine
   const key = `${apiVersion}/${kind}`;
   let node = rootCache.get(key);
   if (node === undefined) {
-    kindIndex ??= buildKindIndex();
-    const name = kindIndex.get(key);
+    const name = definitionFor(apiVersion, kind);
     node = name ? compileDefinition(name) : null;
     if (node && node.kind !== STRUCT) node = null;
     rootCache.set(key, node);

@@ -1,13 +1,17 @@
 // Server-side field validation (?fieldValidation=Strict|Warn|Ignore), as kube-apiserver's
 // create/update/patch handlers do it: strict decoding errors for unknown and duplicate fields
 // become a 400 (create/update) or 422 (patch) under Strict, `Warning` headers under Warn (the
-// default), nothing under Ignore; unknown fields are never stored.
+// default), nothing under Ignore; unknown fields are never stored. JSON types that do not decode
+// into the Go types (fieldvalidation-types.ts) fail the request in every mode.
 
 import { badRequest, invalid, invalidError, notSupported, StatusError } from '../machinery/errors.ts';
 import type { ShapeNode } from './fieldvalidation-schema.ts';
 import { ANY_NODE, ARRAY, MAP, SKIP, SKIP_NODE, STRUCT, shapeFor } from './fieldvalidation-schema.ts';
 import type { StrictFinding } from './fieldvalidation-scan.ts';
 import { MAX_STRICT_ERRORS, scanStrict } from './fieldvalidation-scan.ts';
+import { findTypeErrors, findUnstructuredTypeError } from './fieldvalidation-types.ts';
+
+export { findTypeErrors, findUnstructuredTypeError };
 
 export type FieldValidationMode = 'Strict' | 'Warn' | 'Ignore';
 export type WriteOperation = 'create' | 'update' | 'patch';
@@ -173,6 +177,13 @@ export function checkFieldValidation(
   operation: WriteOperation = 'create',
 ): { warnings: string[] } {
   const directive = parseFieldValidation(mode, operation);
+  // A JSON type that does not fit the Go type fails the decoding itself, before (and instead of)
+  // any strict decoding error, whatever the directive. Bodies that were not JSON came from YAML,
+  // whose conversion to JSON sorts the keys.
+  const typeError = findTypeErrors(apiVersion, kind, obj, rawJson === undefined)[0];
+  if (typeError !== undefined) {
+    throw badRequest(`${kind} in version ${JSON.stringify(groupVersion(apiVersion).version)} cannot be handled as a ${kind}: ${typeError}`);
+  }
   if (directive === 'Ignore') {
     pruneUnknownFields(apiVersion, kind, obj);
     return { warnings: [] };
@@ -225,6 +236,16 @@ export function checkPatchFieldValidation(
 ): { warnings: string[] } {
   const directive = parseFieldValidation(mode, 'patch');
   const pk = PATCH_KINDS[patchType.split(';')[0]!.trim()];
+  // The patched object must decode into the Go type whatever the directive; that error wins over
+  // strict decoding errors. JSON and merge patches decode the patched JSON (keys sorted, as Go
+  // re-encodes them); strategic merge patches convert the patched map (FromUnstructured).
+  if (pk === 'strategic') {
+    const err = findUnstructuredTypeError(apiVersion, kind, patched);
+    if (err !== undefined) throw invalidError('', '', '', [invalid('patch', goValueString(parsePatchMap(patch)), err)]);
+  } else if (pk) {
+    const err = findTypeErrors(apiVersion, kind, patched, true)[0];
+    if (err !== undefined) throw invalidError('', '', '', [invalid('patch', goJSON(patched), err)]);
+  }
   if (directive === 'Ignore' || !pk) {
     pruneUnknownFields(apiVersion, kind, patched);
     return { warnings: [] };
@@ -240,19 +261,20 @@ export function checkPatchFieldValidation(
   if (errs.length === 0) return { warnings: [] };
   if (directive === 'Strict') {
     let shown: string;
-    if (pk === 'strategic') {
-      let patchMap: unknown;
-      try {
-        patchMap = JSON.parse(patch);
-      } catch {
-        patchMap = {};
-      }
-      shown = goValueString(patchMap);
-    } else shown = goJSON(patched);
+    if (pk === 'strategic') shown = goValueString(parsePatchMap(patch));
+    else shown = goJSON(patched);
     throw invalidError('', '', '', [invalid('patch', shown, `strict decoding error: ${errs.join(', ')}`)]);
   }
   pruneUnknownFields(apiVersion, kind, patched);
   return { warnings: errs };
+}
+
+function parsePatchMap(patch: string): unknown {
+  try {
+    return JSON.parse(patch);
+  } catch {
+    return {};
+  }
 }
 
 // ---- server-side apply ------------------------------------------------------------------------

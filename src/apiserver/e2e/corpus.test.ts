@@ -27,6 +27,9 @@ const skip = present ? false : `the example corpus is not here (${CORPUS}: ../sh
  * protectionDomain, the StorageOS sources have secretRef and no pool/secretName).
  */
 const UPSTREAM_REJECTS: Record<string, string> = {
+  // `lun: <ADD LUN ID Here>` is a string where the Go type is an int32.
+  '_archived/volumes/fibre_channel/fc.yaml':
+    'Error from server (BadRequest): error when creating "_archived/volumes/fibre_channel/fc.yaml": Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field FCVolumeSource.spec.volumes.fc.lun of type int32',
   '_archived/volumes/aws_ebs/aws-ebs-web.yaml': 'The Pod "aws-web" is invalid: spec.containers[0].ports[0].protocol: Unsupported value: "tcp": supported values: "SCTP", "TCP", "UDP"',
   '_archived/volumes/cinder/cinder-web.yaml': 'The Pod "cinder-web" is invalid: spec.containers[0].ports[0].protocol: Unsupported value: "tcp": supported values: "SCTP", "TCP", "UDP"',
   '_archived/volumes/rbd/rbd.yaml':
