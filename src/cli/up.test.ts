@@ -12,6 +12,8 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'skiff');
 const dir = mkdtempSync(join(tmpdir(), 'skiff-up-'));
 const kubeconfig = join(dir, 'kubeconfig');
 const env = { ...process.env, SKIFF_HOME: join(dir, 'home'), KUBECONFIG: kubeconfig };
+// Only the control plane: DNS (127.96.0.10:53) and ingress ports belong to the node suite.
+const light = ['--nodes', '0', '--disable', 'dns', '--disable', 'ingress', '--disable', 'proxy'];
 const skiff = (...args: string[]) => spawnSync(bin, args, { encoding: 'utf8', env, timeout: 90_000 });
 const kubectl = (...args: string[]) =>
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -23,7 +25,7 @@ after(() => {
 
 describe('skiff up / down', () => {
   it('starts a cluster kubectl can use, and keeps its state across a restart', () => {
-    const up = skiff('up', '--port', '0', '--detach');
+    const up = skiff('up', '--port', '0', '--detach', ...light);
     assert.equal(up.status, 0, up.stderr);
     assert.match(up.stdout, /running in the background/);
     const cfg = YAML.parse(readFileSync(kubeconfig, 'utf8'));
@@ -36,7 +38,7 @@ describe('skiff up / down', () => {
     const cm = kubectl('create', 'configmap', 'keep-me', '--from-literal=a=1');
     assert.equal(cm.status, 0, cm.stderr);
 
-    const again = skiff('up', '--port', '0', '--detach');
+    const again = skiff('up', '--port', '0', '--detach', ...light);
     assert.equal(again.status, 1, 'a second up on the same data dir is refused');
     assert.match(again.stderr, /already running/);
 
@@ -44,7 +46,7 @@ describe('skiff up / down', () => {
     assert.equal(down.status, 0, down.stderr);
     assert.notEqual(kubectl('get', 'namespaces', '--request-timeout=2s').status, 0, 'the API server is gone');
 
-    const up2 = skiff('up', '--port', '0', '--detach');
+    const up2 = skiff('up', '--port', '0', '--detach', ...light);
     assert.equal(up2.status, 0, up2.stderr);
     const got = kubectl('get', 'configmap', 'keep-me', '-o', 'jsonpath={.data.a}');
     assert.equal(got.status, 0, got.stderr);

@@ -19,6 +19,7 @@ const upFlags = {
   'kubernetes-version': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   nodes: { type: 'string' },
+  disable: { type: 'string', multiple: true },
   'ingress-http-port': { type: 'string' },
   'ingress-https-port': { type: 'string' },
   'sim-nodes': { type: 'string' },
@@ -109,6 +110,7 @@ Flags:
   --kubernetes-version V          the version the API server reports (default ${DEFAULT_VERSION})
   --service-cluster-ip-range CIDR Service ClusterIP range (default 127.96.0.0/16)
   --nodes N                       nodes that run real processes (default 1)
+  --disable COMPONENT             leave out dns, proxy or ingress (repeatable), as k3s's --disable
   --ingress-http-port N           Ingress controller HTTP port on 127.0.0.1 (default 80)
   --ingress-https-port N          Ingress controller HTTPS port on 127.0.0.1 (default 443)
   --sim-nodes N                   add N simulated nodes (kwok-like: pods run on a timetable)
@@ -133,6 +135,8 @@ Upstream component flags (durations like 40s, 5m):
       return detach(argv, dir, io);
     }
     const port = intFlag('port', values.port, 6443);
+    const disabled = new Set(values.disable ?? []);
+    for (const d of disabled) if (!['dns', 'proxy', 'ingress'].includes(d)) throw new UsageError(`cannot disable "${d}": expected dns, proxy or ingress`);
     const controllers = {
       ...(values['node-monitor-period'] ? { nodeMonitorPeriodMs: durationFlag('node-monitor-period', values['node-monitor-period'])! } : {}),
       ...(values['node-monitor-grace-period'] ? { nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'])! } : {}),
@@ -151,9 +155,9 @@ Upstream component flags (durations like 40s, 5m):
       ...(values['service-cluster-ip-range'] ? { serviceCIDR: values['service-cluster-ip-range'] } : {}),
       simNodes: intFlag('sim-nodes', values['sim-nodes'], 0),
       nodes: intFlag('nodes', values.nodes, 1),
-      dns: true,
-      proxy: true,
-      ingress: { httpPort: intFlag('ingress-http-port', values['ingress-http-port'], 80), httpsPort: intFlag('ingress-https-port', values['ingress-https-port'], 443) },
+      dns: !disabled.has('dns'),
+      proxy: !disabled.has('proxy'),
+      ingress: disabled.has('ingress') ? undefined : { httpPort: intFlag('ingress-http-port', values['ingress-http-port'], 80), httpsPort: intFlag('ingress-https-port', values['ingress-https-port'], 443) },
       controllers,
       defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', values['default-not-ready-toleration-seconds'], 300),
       defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', values['default-unreachable-toleration-seconds'], 300),

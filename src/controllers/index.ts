@@ -26,6 +26,7 @@ import { horizontalPodAutoscalerController, type MetricsClient } from './podauto
 import { persistentVolumeBinderController, localPathProvisionerController } from './volume/index.ts';
 import { csrCleanerController } from './csrcleaner/index.ts';
 import { serviceLBController } from './servicelb/index.ts';
+import { clusterRoleAggregationController } from './clusterroleaggregation/index.ts';
 
 export interface ControllersOptions {
   /** The cluster's data dir; the local-path provisioner keeps volumes under it. */
@@ -58,6 +59,7 @@ export function allControllers(opts: ControllersOptions): ControllerFactory[] {
     localPathProvisionerController({ dataDir: join(opts.dataDir, 'local-path') }),
     csrCleanerController,
     serviceLBController,
+    clusterRoleAggregationController,
   ];
 }
 

@@ -261,7 +261,6 @@ export function validateRoleRules(role: Obj, namespaced: boolean, errs: FieldErr
     const sels = arr(role.aggregationRule.clusterRoleSelectors);
     if (sels.length === 0) errs.push(required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil'));
     sels.forEach((s: Obj, i: number) => validateLabelSelector(s, index('aggregationRule.clusterRoleSelectors', i), errs));
-    if (arr(role.rules).length > 0) errs.push(forbiddenField('rules', 'rules must be empty for aggregated roles'));
   }
 }
 

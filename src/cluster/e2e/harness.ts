@@ -141,6 +141,18 @@ export class SkiffCluster {
     return w;
   }
 
+  /** Starts a long-running kubectl (logs -f, port-forward); stopped by `down()` if the test did not stop it. */
+  spawnKubectl(args: string[]): WatchStream {
+    const child = spawn(kubectlBinary(), ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], {
+      env: this.#env(),
+      cwd: this.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const w = new WatchStream(child);
+    this.#streams.add(w);
+    return w;
+  }
+
   /** Stops the process at once (exit handler of a test process that did not call down()). */
   killNow(): void {
     for (const w of this.#streams) w.child.kill('SIGKILL');

@@ -13,7 +13,7 @@ let c: SkiffCluster;
 before(async () => {
   c = await SkiffCluster.up({
     simNodes: 4,
-    flags: ['--nodes', '0', '--ingress-http-port', '0', '--ingress-https-port', '0', '--node-monitor-grace-period', '5s', '--default-unreachable-toleration-seconds', '5', '--node-monitor-period', '1s'],
+    flags: ['--nodes', '0', '--disable', 'dns', '--disable', 'ingress', '--node-monitor-grace-period', '5s', '--default-unreachable-toleration-seconds', '5', '--node-monitor-period', '1s'],
   });
 });
 after(async () => {

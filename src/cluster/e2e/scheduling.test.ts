@@ -12,7 +12,7 @@ let c: SkiffCluster;
 let cronCreated = 0;
 
 before(async () => {
-  c = await SkiffCluster.up({ simNodes: 20, flags: ['--nodes', '0', '--ingress-http-port', '0', '--ingress-https-port', '0'] });
+  c = await SkiffCluster.up({ simNodes: 20, flags: ['--nodes', '0', '--disable', 'dns', '--disable', 'ingress'] });
   // The CronJob runs every minute: create it first so the minute passes while the scheduler tests run.
   await c.namespace('cron');
   await c.apply(

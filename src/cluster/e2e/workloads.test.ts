@@ -10,7 +10,7 @@ import { SkiffCluster, eventually, isReady, isTerminating, replay } from './harn
 let c: SkiffCluster;
 
 before(async () => {
-  c = await SkiffCluster.up({ simNodes: 20, flags: ['--nodes', '0', '--ingress-http-port', '0', '--ingress-https-port', '0'] });
+  c = await SkiffCluster.up({ simNodes: 20, flags: ['--nodes', '0', '--disable', 'dns', '--disable', 'ingress'] });
 });
 after(async () => {
   await c?.down();
