@@ -7,6 +7,7 @@ import { apiBench } from './api.ts';
 import { proxyBench } from './proxy.ts';
 import { schedulerBench } from './scheduler.ts';
 import { kwokBench } from './kwok.ts';
+import { dnsBench } from './dns.ts';
 
 const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; ok: boolean }>> = {
   storage: storageBench,
@@ -14,6 +15,7 @@ const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; o
   proxy: proxyBench,
   scheduler: schedulerBench,
   kwok: kwokBench,
+  dns: dnsBench,
 };
 
 const args = process.argv.slice(2);
