@@ -8,6 +8,7 @@ import { proxyBench } from './proxy.ts';
 import { schedulerBench } from './scheduler.ts';
 import { kwokBench } from './kwok.ts';
 import { dnsBench } from './dns.ts';
+import { podStartupBench } from './podstartup.ts';
 
 const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; ok: boolean }>> = {
   storage: storageBench,
@@ -16,6 +17,7 @@ const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; o
   scheduler: schedulerBench,
   kwok: kwokBench,
   dns: dnsBench,
+  podstartup: podStartupBench,
 };
 
 const args = process.argv.slice(2);
