@@ -2,6 +2,7 @@
 // consumer pulls them in order. Unbounded by design: the API server's watch cache is the one
 // consumer that must never drop an event, and it drains promptly.
 import type { Watch, WatchEvent } from './backend.ts';
+import { StorageError } from './backend.ts';
 
 export class WatchQueue implements Watch {
   #buf: WatchEvent[] = [];
@@ -14,6 +15,23 @@ export class WatchQueue implements Watch {
 
   constructor(onClose?: () => void) {
     this.#onClose = onClose;
+  }
+
+  /**
+   * A queue for a new watch from `afterRevision`: already failed (and `closed`) when the backend
+   * is closed or that history is compacted, as every backend answers those alike.
+   */
+  static open(backendClosed: boolean, afterRevision: number, compacted: number): WatchQueue {
+    const q = new WatchQueue();
+    if (backendClosed) q.fail(new StorageError('Closed', 'storage backend is closed'));
+    else if (afterRevision < compacted) q.fail(new StorageError('Compacted', `revision ${afterRevision} has been compacted`, { revision: compacted }));
+    return q;
+  }
+
+  /** What to undo when the watch ends (unsubscribe, cancel the etcd watcher). */
+  onClose(fn: () => void): void {
+    if (this.#done) fn();
+    else this.#onClose = fn;
   }
 
   get closed(): boolean {

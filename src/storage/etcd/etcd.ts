@@ -194,16 +194,8 @@ export class EtcdBackend implements Backend {
   }
 
   watch(prefix: string, afterRevision: number): Watch {
-    let stop = () => {};
-    const q = new WatchQueue(() => stop());
-    if (this.#closed) {
-      q.fail(new StorageError('Closed', 'storage backend is closed'));
-      return q;
-    }
-    if (afterRevision < this.#compacted) {
-      q.fail(new StorageError('Compacted', `revision ${afterRevision} has been compacted`, { revision: this.#compacted }));
-      return q;
-    }
+    const q = WatchQueue.open(this.#closed, afterRevision, this.#compacted);
+    if (q.closed) return q;
     this.#watchers.add(q);
     const watcher = this.client
       .watch()
@@ -211,10 +203,10 @@ export class EtcdBackend implements Backend {
       .withPreviousKV()
       .startRevision(String(afterRevision + 1))
       .watcher();
-    stop = () => {
+    q.onClose(() => {
       this.#watchers.delete(q);
       void watcher.cancel().catch(() => {});
-    };
+    });
     watcher.on('data', (res: RPC.IWatchResponse) => {
       for (const e of res.events) {
         const kv = this.#toKv(e.kv);

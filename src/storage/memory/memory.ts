@@ -113,18 +113,10 @@ export class MemoryBackend implements Backend {
   }
 
   watch(prefix: string, afterRevision: number): Watch {
-    let unsubscribe = () => {};
-    const q = new WatchQueue(() => unsubscribe());
-    if (this.#closed) {
-      q.fail(new StorageError('Closed', 'storage backend is closed'));
-      return q;
-    }
-    if (afterRevision < this.#compacted) {
-      q.fail(new StorageError('Compacted', `revision ${afterRevision} has been compacted`, { revision: this.#compacted }));
-      return q;
-    }
+    const q = WatchQueue.open(this.#closed, afterRevision, this.#compacted);
+    if (q.closed) return q;
     for (const ev of this.#log) if (ev.revision > afterRevision && ev.kv.key.startsWith(prefix)) q.push(ev);
-    unsubscribe = this.#hub.add(prefix, q);
+    q.onClose(this.#hub.add(prefix, q));
     return q;
   }
 

@@ -333,16 +333,8 @@ export class SqliteBackend implements Backend {
   }
 
   watch(prefix: string, afterRevision: number): Watch {
-    let unsubscribe = () => {};
-    const q = new WatchQueue(() => unsubscribe());
-    if (this.#closed) {
-      q.fail(new StorageError('Closed', 'storage backend is closed'));
-      return q;
-    }
-    if (afterRevision < this.#compacted) {
-      q.fail(new StorageError('Compacted', `revision ${afterRevision} has been compacted`, { revision: this.#compacted }));
-      return q;
-    }
+    const q = WatchQueue.open(this.#closed, afterRevision, this.#compacted);
+    if (q.closed) return q;
     // Replay and subscribe in the same synchronous step: no commit can fall between them.
     // Replay what is durable; anything newer arrives through the hub once its sync completes.
     if (afterRevision < this.#durableRev) {
@@ -358,7 +350,7 @@ export class SqliteBackend implements Backend {
         }
       }
     }
-    unsubscribe = this.#hub.add(prefix, q);
+    q.onClose(this.#hub.add(prefix, q));
     return q;
   }
 
