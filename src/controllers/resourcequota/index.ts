@@ -85,6 +85,8 @@ export class ResourceQuotaController implements Controller {
     // services that change type, claims that change size) call for a recount.
     inf.addEventHandler({
       update: (o, n) => {
+        // Most namespaces have no quota: skip computing usage for them.
+        if (this.#quotas.list(n.metadata?.namespace).length === 0) return;
         const now = this.#ctx.clock.now();
         if (JSON.stringify(formatList(usageOf(gr, o, now))) !== JSON.stringify(formatList(usageOf(gr, n, now)))) enqueueNs(n);
       },

@@ -123,7 +123,7 @@ export const DEFAULT_POD_CIDRS = ['127.244.0.0/16', '127.224.0.0/11'];
 
 /** Node addresses and pod CIDRs; skips what existing Nodes already use. */
 export class NodeNetworkAllocator {
-  #ranges: { cidr: Cidr; next: number }[];
+  #ranges: { cidr: Cidr; next: number; full: boolean }[];
   #nodeBits: number;
   #nodeBase: number;
   #nodeSize: number;
@@ -138,7 +138,7 @@ export class NodeNetworkAllocator {
    */
   constructor(clusterCidrs: string | string[] = DEFAULT_POD_CIDRS, nodeMaskSize = 24, nodeAddressCidr = '127.10.0.0/16') {
     const list = typeof clusterCidrs === 'string' ? [clusterCidrs] : clusterCidrs;
-    this.#ranges = list.map((c) => ({ cidr: parseCidr(c), next: 0 }));
+    this.#ranges = list.map((c) => ({ cidr: parseCidr(c), next: 0, full: false }));
     for (const r of this.#ranges) {
       if (nodeMaskSize < r.cidr.bits || nodeMaskSize > 30) throw new Error(`node CIDR mask size ${nodeMaskSize} does not fit in ${formatCidr(r.cidr)}`);
     }
@@ -156,13 +156,15 @@ export class NodeNetworkAllocator {
 
   forget(address: string | undefined, podCIDR: string | undefined): void {
     if (address) this.#usedAddrs.delete(address);
-    if (podCIDR) this.#usedCidrs.delete(podCIDR);
+    if (podCIDR && this.#usedCidrs.delete(podCIDR)) for (const r of this.#ranges) r.full = false;
   }
 
   allocateCidr(): string {
     const step = 2 ** (32 - this.#nodeBits);
     for (const r of this.#ranges) {
       const count = 2 ** (this.#nodeBits - r.cidr.bits);
+      // A range known to be full is skipped rather than rescanned (forget() clears the mark).
+      if (r.full) continue;
       for (let i = 0; i < count; i++) {
         const idx = (r.next + i) % count;
         const cidr = `${intToIp(r.cidr.base + idx * step)}/${this.#nodeBits}`;
@@ -172,6 +174,7 @@ export class NodeNetworkAllocator {
           return cidr;
         }
       }
+      r.full = true;
     }
     throw new Error(`no pod CIDR left in ${this.#ranges.map((r) => formatCidr(r.cidr)).join(', ')} for another /${this.#nodeBits}`);
   }
