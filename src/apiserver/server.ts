@@ -25,6 +25,7 @@ import { Metrics } from './metrics.ts';
 import { handleLogs, handleUpgrade, writeUpgradeError, type StreamBackend } from './streaming/streaming.ts';
 import type { Duplex } from 'node:stream';
 import { allowAll, isReview, review, type Authz } from './reviews.ts';
+import { forbiddenError } from './authz/chain.ts';
 import type { Obj, RequestContext, ResponseSink, UserInfo } from './types.ts';
 import { Compactor } from './compactor.ts';
 import { realClock, type Clock } from '../machinery/clock.ts';
@@ -35,13 +36,32 @@ export interface VersionInfo {
   gitVersion: string;
 }
 
+export interface TLSOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
+/** Issues a token for a ServiceAccount: returns the TokenRequest with its status filled. */
+export type TokenRequestHandler = (namespace: string, serviceAccount: string, body: Obj, ctx: RequestContext) => Promise<Obj>;
+
 export type Authenticator = (req: IncomingMessage) => Promise<UserInfo | undefined> | UserInfo | undefined;
 
 export interface ApiServerOptions {
   storage: Backend;
   host?: string;
   port?: number;
-  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** HTTPS (node:tls server options: cert, key, and ca + requestCert for client certificates). */
+  tls?: TLSOptions;
+  /**
+   * Decides, from the peer address alone, whether a connection is served at all (authorized IP
+   * ranges): refused connections are dropped before the TLS handshake.
+   */
+  connectionFilter?: (remoteAddress: string | undefined) => boolean;
+  /** Answers `create serviceaccounts/token` (the TokenRequest API); without it the subresource is 404. */
+  tokenRequest?: TokenRequestHandler;
   /** The Kubernetes version to report (kubectl picks its minor from it). */
   version?: string;
   serviceCIDR?: string;
@@ -173,10 +193,15 @@ export class ApiServer {
     for (const svc of this.store('', 'services')!.cache.list('/').items) this.allocator.remember(svc);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     const tls = this.#opts.tls;
-    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
+    const server = tls ? createHttpsServer({ ...tls, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
+    const filter = this.#opts.connectionFilter;
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 70_000;
     server.on('connection', (s: Socket) => {
+      if (filter && !filter(s.remoteAddress)) {
+        s.destroy();
+        return;
+      }
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
@@ -195,6 +220,13 @@ export class ApiServer {
     await bootstrap(this, { host: this.#opts.advertiseAddress ?? host, port });
     this.#compactor.start();
     return this.url;
+  }
+
+  /** Swaps the serving certificate (and the client CAs) without a restart: new connections get them. */
+  setTLS(tls: TLSOptions): void {
+    this.#opts.tls = tls;
+    const server = this.#server as ReturnType<typeof createHttpsServer> | undefined;
+    server?.setSecureContext?.({ ...tls, minVersion: 'TLSv1.2' });
   }
 
   async stop(): Promise<void> {
@@ -256,7 +288,7 @@ export class ApiServer {
         counted = true;
       }
       const decision = await this.authz.authorize(user, info);
-      if (!decision.allowed) throw forbiddenFor(user, info, decision.reason);
+      if (!decision.allowed) throw forbiddenError(user, info, decision.reason);
       const body = await req.body();
       code = await this.#route(method, req.headers, res, info, url, body, user);
     } catch (e) {
@@ -279,7 +311,7 @@ export class ApiServer {
       if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       // Connecting to a pod is authorized as `create` on the subresource (upstream's websocket upgrade rule).
       const decision = await this.authz.authorize(user, { ...info, verb: 'create' });
-      if (!decision.allowed) throw forbiddenFor(user, { ...info, verb: 'create' }, decision.reason);
+      if (!decision.allowed) throw forbiddenError(user, { ...info, verb: 'create' }, decision.reason);
       const pod = await this.store('', 'pods')!.get(info.namespace, info.name);
       if (!this.streamBackend) throw new StatusError(503, 'ServiceUnavailable', `no node agent can serve pods/${kind} on this cluster`);
       await handleUpgrade(req, socket, head, { kind, namespace: info.namespace, pod: info.name, query: url.searchParams, podObject: pod }, this.streamBackend);
@@ -354,6 +386,13 @@ export class ApiServer {
     const store = this.stores.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
     if (!store) throw pathNotFound();
     if (info.resource === 'pods' && info.apiGroup === '' && info.subresource === 'log' && info.verb === 'get') return this.#logs(res, info, url);
+    if (info.resource === 'serviceaccounts' && info.apiGroup === '' && info.subresource === 'token') {
+      if (!this.#opts.tokenRequest) throw pathNotFound();
+      if (info.verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const tr = reviewBody(decodeBody(body, headers['content-type']), 'TokenRequest', 'authentication.k8s.io/v1');
+      const dryRun = url.searchParams.getAll('dryRun').includes('All');
+      return this.#send(res, 201, await this.#opts.tokenRequest(info.namespace, info.name, tr, { user, now: this.#now(), dryRun }));
+    }
     if (isReview(info.apiGroup, info.resource)) {
       // Reviews have only a collection path; their bodies are typed like any other object.
       if (info.name || info.subresource) throw methodNotAllowed('the server does not allow this method on the requested resource');
@@ -474,19 +513,6 @@ function pathNotFound(): StatusError {
 
 function invalidService(svc: Obj, errs: FieldError[]): StatusError {
   return invalidError('Service', '', svc.metadata?.name ?? '', errs);
-}
-
-function forbiddenFor(user: UserInfo, info: RequestInfo, reason?: string): StatusError {
-  const res = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-  const what = info.isResourceRequest
-    ? `User "${user.username}" cannot ${info.verb} resource "${res}" in API group "${info.apiGroup}"${info.namespace ? ` in the namespace "${info.namespace}"` : ' at the cluster scope'}`
-    : `User "${user.username}" cannot ${info.verb} path "${info.path}"`;
-  const subject = info.isResourceRequest ? `${info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource}${info.name ? ` "${info.name}"` : ''} is forbidden` : 'forbidden';
-  return new StatusError(403, 'Forbidden', `${subject}: ${what}${reason ? `: ${reason}` : ''}`, {
-    ...(info.name ? { name: info.name } : {}),
-    group: info.apiGroup,
-    kind: info.resource,
-  });
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

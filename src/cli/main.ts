@@ -5,8 +5,9 @@ import { UsageError } from './command.ts';
 import { downCommand, upCommand } from './up.ts';
 import { nodeCommand } from './node.ts';
 import { explainCommand } from './explain.ts';
+import { certsCommand, updateCommand } from './certs.ts';
 
-const commands: Command[] = [upCommand, downCommand, nodeCommand, explainCommand];
+const commands: Command[] = [upCommand, downCommand, nodeCommand, explainCommand, certsCommand, updateCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

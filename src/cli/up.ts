@@ -29,8 +29,22 @@ const upFlags = {
   'default-not-ready-toleration-seconds': { type: 'string' },
   'default-unreachable-toleration-seconds': { type: 'string' },
   'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+  'anonymous-auth': { type: 'string' },
+  'token-auth-file': { type: 'string' },
+  'api-server-authorized-ip-ranges': { type: 'string' },
   detach: { type: 'boolean' },
 } as const;
+
+function boolFlag(name: string, v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new UsageError(`invalid value "${v}" for --${name}: expected true or false`);
+}
+
+/** A comma-separated list flag ("" is the empty list). */
+export function splitList(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 function durationFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -55,21 +69,6 @@ function running(dir: string): number | undefined {
   }
 }
 
-async function waitReady(url: string, child: { exitCode: number | null }, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) return false;
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) return true;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
 async function detach(argv: string[], dir: string, io: Io): Promise<number> {
   const log = join(dir, 'skiff.log');
   const out = openSync(log, 'a');
@@ -79,12 +78,10 @@ async function detach(argv: string[], dir: string, io: Io): Promise<number> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
+    // The URL file is written once the cluster has started and its kubeconfig is in place.
     if (existsSync(join(dir, 'skiff.url'))) {
-      const url = readFileSync(join(dir, 'skiff.url'), 'utf8').trim();
-      if (await waitReady(url, child, 1000)) {
-        io.out(`skiff: running in the background (pid ${child.pid}); logs in ${log}; stop it with "skiff down"\n`);
-        return 0;
-      }
+      io.out(`skiff: running in the background (pid ${child.pid}); logs in ${log}; stop it with "skiff down"\n`);
+      return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -114,6 +111,9 @@ Flags:
   --ingress-http-port N           Ingress controller HTTP port on 127.0.0.1 (default 80)
   --ingress-https-port N          Ingress controller HTTPS port on 127.0.0.1 (default 443)
   --sim-nodes N                   add N simulated nodes (kwok-like: pods run on a timetable)
+  --api-server-authorized-ip-ranges R   only these CIDRs may connect to the API server (comma-separated)
+  --anonymous-auth true|false     let unauthenticated requests in as system:anonymous (default false)
+  --token-auth-file FILE          static bearer tokens (CSV: token,user,uid,"group1,group2")
   --detach                        run in the background
 
 Upstream component flags (durations like 40s, 5m):
@@ -162,6 +162,9 @@ Upstream component flags (durations like 40s, 5m):
       defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', values['default-not-ready-toleration-seconds'], 300),
       defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', values['default-unreachable-toleration-seconds'], 300),
       control: true,
+      ...(values['anonymous-auth'] !== undefined ? { anonymousAuth: boolFlag('anonymous-auth', values['anonymous-auth']) } : {}),
+      ...(values['token-auth-file'] ? { tokenAuthFile: values['token-auth-file'] } : {}),
+      ...(values['api-server-authorized-ip-ranges'] !== undefined ? { authorizedIPRanges: splitList(values['api-server-authorized-ip-ranges']) } : {}),
     });
     let server: string;
     try {
@@ -172,7 +175,13 @@ Upstream component flags (durations like 40s, 5m):
     }
     const url = values.storage ?? `sqlite://${join(dir, 'state.db')}`;
     const kubeconfig = kubeconfigPath(values.kubeconfig, io.env);
-    mergeKubeconfig(kubeconfig, { name: 'skiff', cluster: { server }, user: {} });
+    const writeKubeconfig = async () => {
+      const c = await cluster.credentials('admin');
+      mergeKubeconfig(kubeconfig, { name: 'skiff', cluster: { server, 'certificate-authority-data': c.caData }, user: { 'client-certificate-data': c.certData, 'client-key-data': c.keyData } });
+    };
+    await writeKubeconfig();
+    // After `skiff certs rotate` the context carries the new certificates.
+    cluster.security.pki.onChange(() => void writeKubeconfig());
     writeFileSync(pidFile(dir), String(process.pid));
     writeFileSync(join(dir, 'skiff.url'), server);
     io.out(

@@ -1,7 +1,7 @@
 // A whole local cluster in one process — storage, API server, controller manager, scheduler and
 // nodes — as `skiff up` runs it (and, later, as the managed-cluster service runs each of its
 // clusters). Components above the API server reach it through the in-process client transport.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../storage/backend.ts';
 import { openStorage } from '../storage/index.ts';
@@ -30,6 +30,26 @@ import { ServiceProxy } from '../proxy/proxy.ts';
 import { ClusterDNS, DNSBindError, ensureCoreDNSConfigMaps, ensureKubeDNSService } from '../dns/index.ts';
 import { StatusError, isNotFound } from '../machinery/errors.ts';
 import type { StreamBackend } from '../apiserver/streaming/streaming.ts';
+import { ClusterSecurity, type Credentials } from './security.ts';
+import { credentialControllers } from '../controllers/certificates/index.ts';
+
+const DEFAULT_SERVICE_CIDR = '127.96.0.0/16';
+const RANGES_FILE = 'authorized-ip-ranges.json';
+
+function savedRanges(dataDir: string): string[] {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, RANGES_FILE), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/** The first usable address of a service CIDR: the `kubernetes` Service's ClusterIP. */
+function firstServiceIP(cidr: string): string {
+  const [base] = cidr.split('/');
+  const n = base!.split('.').reduce((a, p) => a * 256 + Number(p), 0) + 1;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
 
 export interface ClusterOptions {
   dataDir: string;
@@ -57,6 +77,14 @@ export interface ClusterOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** Serve the local control socket (fault injection, explanations). */
   control?: boolean;
+  /** Data-plane ranges of this cluster (the AKS layer gives each managed cluster its own loopback ranges). */
+  network?: { nodeAddressCIDR?: string; podCIDR?: string; dnsServiceIP?: string };
+  /** --anonymous-auth (default false, as AKS). */
+  anonymousAuth?: boolean;
+  /** --token-auth-file: static bearer tokens (CSV: token,user,uid,"group1,group2"). */
+  tokenAuthFile?: string;
+  /** --api-server-authorized-ip-ranges: only these addresses may connect (default: all). */
+  authorizedIPRanges?: string[];
   clock?: Clock;
 }
 
@@ -80,6 +108,7 @@ export class LocalCluster {
   /** Problems that left a part of the cluster off (e.g. DNS without root); `skiff up` prints them. */
   readonly warnings: string[] = [];
   #control: ControlServer | undefined;
+  security!: ClusterSecurity;
   url = '';
 
   constructor(opts: ClusterOptions) {
@@ -90,10 +119,22 @@ export class LocalCluster {
     const o = this.opts;
     const clock = o.clock ?? realClock;
     mkdirSync(o.dataDir, { recursive: true });
+    const serviceCIDR = o.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
+    this.security = await ClusterSecurity.create({
+      dataDir: o.dataDir,
+      serviceIP: firstServiceIP(serviceCIDR),
+      clock,
+      ...(o.host ? { extraSANs: [o.host] } : {}),
+      ...(o.anonymousAuth ? { anonymousAuth: true } : {}),
+      ...(o.tokenAuthFile ? { tokenAuthFile: o.tokenAuthFile } : {}),
+      authorizedIPRanges: o.authorizedIPRanges ?? savedRanges(o.dataDir),
+    });
+    if (o.authorizedIPRanges) writeFileSync(join(o.dataDir, RANGES_FILE), JSON.stringify(this.security.ranges.ranges) + '\n');
     this.storage = openStorage(o.storage ?? `sqlite://${join(o.dataDir, 'state.db')}`);
     this.api = new ApiServer({
       storage: this.storage,
       clock,
+      ...this.security.apiServerOptions(() => this.api),
       ...(o.host ? { host: o.host } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
       ...(o.version ? { version: o.version } : {}),
@@ -109,7 +150,8 @@ export class LocalCluster {
     try {
       this.url = await this.api.start();
       this.client = new KubeClient(new InProcessTransport(this.api, system));
-      this.manager = new ControllerManager(this.client, allControllers({ dataDir: o.dataDir }), { clock, config: { ...o.controllers } });
+      await this.security.afterStart(this.api, this.client);
+      this.manager = new ControllerManager(this.client, [...allControllers({ dataDir: o.dataDir }), ...credentialControllers(this.security.credentialSource())], { clock, config: { ...o.controllers } });
       await this.manager.start();
       this.informers = new InformerFactory(this.client, { clock });
       this.scheduler = new Scheduler(this.client, this.informers, { clock, recorder: new EventRecorder(this.client, { component: 'default-scheduler', clock }) });
@@ -118,7 +160,12 @@ export class LocalCluster {
       // healthy nodes would look silent.
       const grace = o.controllers?.nodeMonitorGracePeriodMs;
       const leaseRenewMs = grace !== undefined && grace < 40_000 ? Math.max(100, Math.floor(grace / 4)) : undefined;
-      this.sim = new SimNodePool(this.client, this.informers, { clock, ...(leaseRenewMs !== undefined ? { leaseRenewMs } : {}) });
+      this.sim = new SimNodePool(this.client, this.informers, {
+        clock,
+        ...(leaseRenewMs !== undefined ? { leaseRenewMs } : {}),
+        ...(o.network?.podCIDR ? { podCIDRBase: o.network.podCIDR } : {}),
+        ...(o.network?.nodeAddressCIDR ? { nodeAddressCIDR: o.network.nodeAddressCIDR } : {}),
+      });
       this.#agentStats = new AgentStats(() => [...this.agents.values()], clock);
       const stats: StatsProvider[] = [
         simStats(this.informers.informer('', 'pods'), this.informers.informer('', 'nodes'), (n) => this.sim.node(n) !== undefined),
@@ -166,6 +213,8 @@ export class LocalCluster {
             return this.sim.node(name) ? (this.sim.recover(name), true) : false;
           },
           explainPod: (ns, name) => (this.scheduler.getPod(ns, name) ? explainPod(this.scheduler, ns, name) : undefined),
+          rotateCerts: (ca) => this.rotateCertificates({ ca }),
+          setAuthorizedIPRanges: (ranges) => this.setAuthorizedIPRanges(ranges),
         });
         await this.#control.start();
       }
@@ -181,7 +230,7 @@ export class LocalCluster {
     const n = this.opts.nodes ?? 0;
     if (n === 0) return;
     this.runtime = new ProcessRuntime();
-    const net = new NodeNetworkAllocator();
+    const net = this.#nodeNetwork();
     for (const node of (await this.client.nodes().list()).items) net.remember(nodeInternalIP(node), node.spec?.podCIDR);
     for (let i = 0; i < n; i++) {
       const nodeName = `skiff-node-${i}`;
@@ -200,7 +249,7 @@ export class LocalCluster {
         podCIDR,
         dataDir: join(this.opts.dataDir, 'nodes', nodeName),
         clock,
-        clusterDNS: '127.96.0.10',
+        clusterDNS: this.opts.network?.dnsServiceIP ?? '127.96.0.10',
         kubeletVersion: this.api.version.gitVersion,
       });
       this.agents.set(nodeName, agent);
@@ -208,10 +257,69 @@ export class LocalCluster {
     }
   }
 
+  #nodeNetwork(): NodeNetworkAllocator {
+    const n = this.opts.network;
+    return n?.podCIDR || n?.nodeAddressCIDR ? new NodeNetworkAllocator(n.podCIDR, 24, n.nodeAddressCIDR) : new NodeNetworkAllocator();
+  }
+
+  #agentNet: NodeNetworkAllocator | undefined;
+
+  /**
+   * Adds a process-runtime node with its own name, labels, taints and capacity (an AKS pool's VM);
+   * its address and pod CIDR are kept if the Node already exists.
+   */
+  async addNodeAgent(spec: { name: string; cpu: string; memory: string; pods: number; labels?: Record<string, string>; taints?: Record<string, unknown>[]; kubeletVersion?: string }): Promise<NodeAgent> {
+    const clock = this.opts.clock ?? realClock;
+    this.runtime ??= new ProcessRuntime();
+    if (!this.#agentNet) {
+      this.#agentNet = this.#nodeNetwork();
+      for (const node of (await this.client.nodes().list()).items) this.#agentNet.remember(nodeInternalIP(node), node.spec?.podCIDR);
+    }
+    const net = this.#agentNet;
+    let existing;
+    try {
+      existing = await this.client.nodes().get(spec.name);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    const address = (existing && nodeInternalIP(existing)) ?? net.allocateAddress();
+    const podCIDR = existing?.spec?.podCIDR ?? net.allocateCidr();
+    net.remember(address, podCIDR);
+    const agent = new NodeAgent(this.client, this.informers, this.runtime, {
+      nodeName: spec.name,
+      address,
+      podCIDR,
+      dataDir: join(this.opts.dataDir, 'nodes', spec.name),
+      clock,
+      capacity: { cpu: spec.cpu, memory: spec.memory, pods: spec.pods },
+      ...(spec.labels ? { labels: spec.labels } : {}),
+      ...(spec.taints ? { taints: spec.taints } : {}),
+      clusterDNS: this.opts.network?.dnsServiceIP ?? '127.96.0.10',
+      kubeletVersion: spec.kubeletVersion ?? this.api.version.gitVersion,
+    });
+    this.agents.set(spec.name, agent);
+    await agent.start();
+    return agent;
+  }
+
+  /** Stops a process-runtime node added by addNodeAgent and deletes its Node object. */
+  async removeNodeAgent(name: string): Promise<void> {
+    const agent = this.agents.get(name);
+    if (!agent) return;
+    this.agents.delete(name);
+    agent.stop();
+    try {
+      await this.client.nodes().delete(name);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
   async #startDNS(clock: Clock): Promise<void> {
-    await ensureKubeDNSService(this.client);
+    const dnsIP = this.opts.network?.dnsServiceIP;
+    await ensureKubeDNSService(this.client, dnsIP);
     await ensureCoreDNSConfigMaps(this.client);
-    this.dns = new ClusterDNS(this.client, this.informers, { clock });
+    this.dns = new ClusterDNS(this.client, this.informers, { clock, ...(dnsIP ? { address: dnsIP } : {}) });
     try {
       await this.dns.start();
     } catch (e) {
@@ -238,7 +346,24 @@ export class LocalCluster {
     };
   }
 
+  /** Kubeconfig credentials for this cluster: `admin` (system:masters) or the cluster user's. */
+  credentials(kind: 'admin' | 'user'): Promise<Credentials> {
+    return this.security.credentials(kind, this.url);
+  }
+
+  /** Replaces the authorized IP ranges; the next connection sees them (no restart); kept in the data dir. */
+  setAuthorizedIPRanges(ranges: string[]): void {
+    this.security.ranges.set(ranges);
+    writeFileSync(join(this.opts.dataDir, RANGES_FILE), JSON.stringify(this.security.ranges.ranges) + '\n');
+  }
+
+  /** Re-issues the serving and client certificates (and with `ca`, the cluster CA); workloads keep running. */
+  rotateCertificates(opts: { ca?: boolean } = {}): Promise<void> {
+    return this.security.rotate(opts);
+  }
+
   async stop(): Promise<void> {
+    this.security?.stop();
     await this.#control?.stop();
     for (const a of this.agents.values()) a.stop();
     await this.dns?.stop();

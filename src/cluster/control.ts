@@ -9,6 +9,10 @@ export interface ControlHandlers {
   failNode(name: string): Promise<boolean> | boolean;
   recoverNode(name: string): Promise<boolean> | boolean;
   explainPod(namespace: string, name: string): Promise<unknown> | unknown;
+  /** `skiff certs rotate [--ca]`. */
+  rotateCerts?(ca: boolean): Promise<void>;
+  /** `skiff update --api-server-authorized-ip-ranges`; throws on an invalid range. */
+  setAuthorizedIPRanges?(ranges: string[]): void;
 }
 
 export const controlSocket = (dataDir: string) => join(dataDir, 'control.sock');
@@ -39,6 +43,19 @@ export class ControlServer {
         if (url.pathname === '/explain/pod' && req.method === 'GET') {
           const result = await this.handlers.explainPod(url.searchParams.get('namespace') ?? 'default', url.searchParams.get('name') ?? '');
           return result ? send(200, result) : send(404, { error: `pod "${url.searchParams.get('name')}" not found` });
+        }
+        if (url.pathname === '/certs/rotate' && req.method === 'POST' && this.handlers.rotateCerts) {
+          await this.handlers.rotateCerts(url.searchParams.get('ca') === 'true');
+          return send(200, { rotated: true });
+        }
+        if (url.pathname === '/authorized-ip-ranges' && req.method === 'PUT' && this.handlers.setAuthorizedIPRanges) {
+          const ranges = (url.searchParams.get('ranges') ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+          try {
+            this.handlers.setAuthorizedIPRanges(ranges);
+          } catch (e) {
+            return send(400, { error: (e as Error).message });
+          }
+          return send(200, { ranges });
         }
         send(404, { error: 'not found' });
       })().catch((e: Error) => send(500, { error: e.message }));

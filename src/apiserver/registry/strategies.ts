@@ -108,7 +108,23 @@ const specific: Record<string, Partial<Strategy>> = {
     },
     selectableFields: (j: Obj) => ({ 'status.successful': String(j.status?.successful ?? 0) }),
   },
-  'certificates.k8s.io/certificatesigningrequests': { selectableFields: (c: Obj) => ({ 'spec.signerName': str(c.spec?.signerName) }) },
+  'certificates.k8s.io/certificatesigningrequests': {
+    selectableFields: (c: Obj) => ({ 'spec.signerName': str(c.spec?.signerName) }),
+    // The requester is whoever creates the CSR, whatever the body says (upstream's PrepareForCreate).
+    prepareForCreate(csr, ctx) {
+      const spec = (csr.spec ??= {});
+      const u = ctx.user;
+      for (const k of ['username', 'uid', 'groups', 'extra']) delete spec[k];
+      if (u.username) spec.username = u.username;
+      if (u.uid) spec.uid = u.uid;
+      if (u.groups?.length) spec.groups = [...u.groups];
+      if (u.extra && Object.keys(u.extra).length) spec.extra = u.extra;
+    },
+    prepareForUpdate(csr, old) {
+      // spec is immutable through updates: keep the requester as recorded.
+      csr.spec = old.spec;
+    },
+  },
   '/events': {
     selectableFields: (e: Obj) => ({
       'involvedObject.kind': str(e.involvedObject?.kind),
