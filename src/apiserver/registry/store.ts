@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, KeyValue } from '../../storage/backend.ts';
 import { StorageError, encodeContinue } from '../../storage/backend.ts';
-import { StatusError, alreadyExists, badRequest, conflict, gone, invalidError, notFound, OBJECT_MODIFIED, type GroupResource } from '../../machinery/errors.ts';
+import { StatusError, alreadyExists, badRequest, conflict, gone, internalError, invalidError, notFound, OBJECT_MODIFIED, type GroupResource } from '../../machinery/errors.ts';
 import type { ResourceInfo } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
@@ -14,6 +14,8 @@ import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../wat
 import { rfc3339, type Obj, type RequestContext } from '../types.ts';
 import { objectFields, type Strategy } from './strategy.ts';
 import type { Admission } from '../admission.ts';
+import { recordWrite } from '../ssa/index.ts';
+import type { ValueTransformer } from '../encryption/transformer.ts';
 
 /** Storage key prefix of a resource, following kube-apiserver's layout. */
 export function storagePrefix(r: ResourceInfo): string {
@@ -92,14 +94,17 @@ export class Store {
   /** Set when another version is the one stored (autoscaling/v2 for v1 HPAs, v1 for events.k8s.io Events). */
   #storageVersion: string | undefined;
   hooks: StoreHooks = {};
+  /** Encryption at rest (--encryption-provider-config): applied to the bytes as they are stored and read. */
+  #transformer: ValueTransformer | undefined;
 
-  constructor(info: ResourceInfo, strategy: Strategy, backend: Backend, admission: Admission) {
+  constructor(info: ResourceInfo, strategy: Strategy, backend: Backend, admission: Admission, transformer?: ValueTransformer) {
     this.info = info;
     this.strategy = strategy;
     this.prefix = storagePrefix(info);
     this.gr = { group: info.group, resource: info.resource };
     this.#backend = backend;
     this.#admission = admission;
+    this.#transformer = transformer;
     const sv = storageVersionOf(info.group, info.resource);
     this.#storageVersion = sv && sv !== groupVersion(info) ? sv : undefined;
     this.cache = new WatchCache(backend, this.prefix + '/', { decode: (kv, rv) => this.#decode(kv, rv) });
@@ -107,6 +112,11 @@ export class Store {
 
   get apiVersion(): string {
     return groupVersion(this.info);
+  }
+
+  /** Custom resources: the version objects are written in (conversion None relabels them). */
+  setStorageVersion(apiVersion: string): void {
+    this.#storageVersion = apiVersion !== this.apiVersion ? apiVersion : undefined;
   }
 
   key(namespace: string, name: string): string {
@@ -135,7 +145,7 @@ export class Store {
 
   /** A private copy from the bytes, never the object handed to the watch cache. */
   #decodeFresh(kv: KeyValue, rv?: number): Obj {
-    let obj = decodeObject(kv, rv);
+    let obj = decodeObject(this.#transformer ? { ...kv, value: this.#fromStorage(kv).data } : kv, rv);
     if (obj.apiVersion !== this.apiVersion && obj.apiVersion !== undefined && this.#storageVersion) obj = convert(obj, this.apiVersion);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
@@ -154,10 +164,24 @@ export class Store {
     return this.#decodeFresh(kv, rv);
   }
 
-  #encode(obj: Obj): Buffer {
+  #encode(obj: Obj, key: string): Buffer {
+    const plain = this.#encodePlain(obj);
+    return this.#transformer ? this.#transformer.toStorage(plain, key) : plain;
+  }
+
+  #encodePlain(obj: Obj): Buffer {
     const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
     const own = { ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta };
     return Buffer.from(JSON.stringify(this.#storageVersion ? convert(own, this.#storageVersion) : own));
+  }
+
+  /** Decrypts a stored value; one no provider can read is a 500 naming it, and stays as it is. */
+  #fromStorage(kv: KeyValue): { data: Buffer; stale: boolean } {
+    try {
+      return this.#transformer!.fromStorage(kv.value, kv.key);
+    } catch (e) {
+      throw internalError(`unable to transform key "${kv.key}" of ${this.gr.group ? `${this.gr.resource}.${this.gr.group}` : this.gr.resource}: ${(e as Error).message}`);
+    }
   }
 
   #mapStorageError(e: unknown, name: string): never {
@@ -210,6 +234,8 @@ export class Store {
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     applyDefaults(obj);
+    // managedFields: the request's fields, defaulted, before the strategy and admission (upstream's create handler).
+    recordWrite(this, obj, undefined, ctx, '');
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(ctx.now);
     delete meta.deletionTimestamp;
@@ -230,7 +256,7 @@ export class Store {
     }
     try {
       const key = this.key(meta.namespace ?? '', meta.name);
-      const r = await this.#backend.create(key, this.#encode(obj), this.#ttl(obj));
+      const r = await this.#backend.create(key, this.#encode(obj, key), this.#ttl(obj));
       return this.#remember(obj, key, r.kv.modRevision);
     } catch (e) {
       this.#mapStorageError(e, meta.name);
@@ -407,6 +433,7 @@ export class Store {
       this.strategy.prepareForUpdate(obj, old, ctx);
       if (this.strategy.hasGeneration && !sameJSON(obj.spec, old.spec)) meta.generation = (om.generation ?? 0) + 1;
     }
+    recordWrite(this, obj, old, ctx, subresource);
     meta.resourceVersion = om.resourceVersion;
     await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     // A binding only sets the node (checked by its handler); pod update validation forbids that change.
@@ -426,10 +453,15 @@ export class Store {
       return { ...obj, metadata: { ...nm, resourceVersion: String(d.revision) } };
     }
     // A write that changes nothing is not written (its resourceVersion stays), as upstream.
-    const bytes = this.#encode(obj);
-    if (bytes.equals(kv.value)) return old;
-    if (ctx.dryRun) return obj;
+    // (Encrypted: compare plaintexts, and write a value a rotated-out key still reads, as upstream's stale.)
     const key = this.key(namespace, name);
+    const plain = this.#encodePlain(obj);
+    if (this.#transformer) {
+      const stored = this.#fromStorage(kv);
+      if (!stored.stale && plain.equals(stored.data)) return old;
+    } else if (plain.equals(kv.value)) return old;
+    if (ctx.dryRun) return obj;
+    const bytes = this.#transformer ? this.#transformer.toStorage(plain, key) : plain;
     const r = await this.#backend.update(key, bytes, kv.modRevision, this.#ttl(obj));
     return this.#remember(obj, key, r.kv.modRevision);
   }
@@ -482,7 +514,7 @@ export class Store {
           }
           if (!changed && sameJSON(next, obj)) return { obj, deleted: false };
           if (ctx.dryRun) return { obj: next, deleted: false };
-          const r = await this.#backend.update(key, this.#encode(next), cur.kv.modRevision);
+          const r = await this.#backend.update(key, this.#encode(next, key), cur.kv.modRevision);
           return { obj: this.#decode(r.kv), deleted: false };
         }
         return await this.#deleteNow(ctx, key, obj, cur.kv.modRevision);
