@@ -6,8 +6,9 @@ import { downCommand, upCommand } from './up.ts';
 import { nodeCommand } from './node.ts';
 import { explainCommand } from './explain.ts';
 import { certsCommand, updateCommand } from './certs.ts';
+import { azCommands } from './aks/index.ts';
 
-const commands: Command[] = [upCommand, downCommand, nodeCommand, explainCommand, certsCommand, updateCommand];
+const commands: Command[] = [upCommand, downCommand, nodeCommand, explainCommand, certsCommand, updateCommand, ...azCommands];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -40,6 +41,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.err(`skiff: unknown command "${name}" (see "skiff --help")\n`);
     return 2;
   }
+  // The az-style groups print their own per-subcommand help and az's errors.
+  if (azCommands.includes(cmd)) return cmd.run(rest, io);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return 0;

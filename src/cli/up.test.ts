@@ -30,7 +30,10 @@ describe('skiff up / down', () => {
     assert.match(up.stdout, /running in the background/);
     const cfg = YAML.parse(readFileSync(kubeconfig, 'utf8'));
     assert.equal(cfg['current-context'], 'skiff');
-    assert.match(cfg.clusters[0].cluster.server, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // Secure by default: HTTPS, the cluster CA in the context, a client certificate as the user.
+    assert.match(cfg.clusters[0].cluster.server, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(Buffer.from(cfg.clusters[0].cluster['certificate-authority-data'], 'base64').toString(), /BEGIN CERTIFICATE/);
+    assert.ok(cfg.users[0].user['client-certificate-data'] && cfg.users[0].user['client-key-data']);
 
     const ns = kubectl('get', 'namespaces');
     assert.equal(ns.status, 0, ns.stderr);

@@ -10,6 +10,7 @@ import { dataDir } from './datadir.ts';
 import { kubeconfigPath, mergeKubeconfig } from './kubeconfig.ts';
 import { DEFAULT_VERSION } from '../apiserver/version.ts';
 import { parseGoDuration } from '../machinery/duration.ts';
+import { ManagementService } from '../aks/service.ts';
 
 const upFlags = {
   'data-dir': { type: 'string' },
@@ -32,6 +33,12 @@ const upFlags = {
   'anonymous-auth': { type: 'string' },
   'token-auth-file': { type: 'string' },
   'api-server-authorized-ip-ranges': { type: 'string' },
+  'encryption-provider-config': { type: 'string' },
+  'audit-policy-file': { type: 'string' },
+  'audit-log-path': { type: 'string' },
+  'audit-log-maxsize': { type: 'string' },
+  'audit-log-maxbackup': { type: 'string' },
+  'audit-log-maxage': { type: 'string' },
   detach: { type: 'boolean' },
 } as const;
 
@@ -114,6 +121,14 @@ Flags:
   --api-server-authorized-ip-ranges R   only these CIDRs may connect to the API server (comma-separated)
   --anonymous-auth true|false     let unauthenticated requests in as system:anonymous (default false)
   --token-auth-file FILE          static bearer tokens (CSV: token,user,uid,"group1,group2")
+  --encryption-provider-config FILE  EncryptionConfiguration for data at rest (default: generated
+                                  in the data dir, secrets encrypted with a random aescbc key)
+  --audit-policy-file FILE        audit.k8s.io/v1 Policy (default: built-in, Metadata for all
+                                  but noisy system reads, events and leases)
+  --audit-log-path FILE           audit log, JSON lines ("-": stdout; default DATA_DIR/audit/audit.log)
+  --audit-log-maxsize MB          rotate the audit log at this size (default 100)
+  --audit-log-maxbackup N         rotated audit logs to keep (default 0: all)
+  --audit-log-maxage DAYS         days to keep rotated audit logs (default 0: forever)
   --detach                        run in the background
 
 Upstream component flags (durations like 40s, 5m):
@@ -165,6 +180,14 @@ Upstream component flags (durations like 40s, 5m):
       ...(values['anonymous-auth'] !== undefined ? { anonymousAuth: boolFlag('anonymous-auth', values['anonymous-auth']) } : {}),
       ...(values['token-auth-file'] ? { tokenAuthFile: values['token-auth-file'] } : {}),
       ...(values['api-server-authorized-ip-ranges'] !== undefined ? { authorizedIPRanges: splitList(values['api-server-authorized-ip-ranges']) } : {}),
+      encryption: values['encryption-provider-config'] ? { configFile: values['encryption-provider-config'] } : 'generate',
+      audit: {
+        logPath: values['audit-log-path'] ?? join(dir, 'audit', 'audit.log'),
+        ...(values['audit-policy-file'] ? { policyFile: values['audit-policy-file'] } : {}),
+        ...(values['audit-log-maxsize'] ? { maxSizeMB: intFlag('audit-log-maxsize', values['audit-log-maxsize'], 100) } : {}),
+        ...(values['audit-log-maxbackup'] ? { maxBackups: intFlag('audit-log-maxbackup', values['audit-log-maxbackup'], 0) } : {}),
+        ...(values['audit-log-maxage'] ? { maxAgeDays: intFlag('audit-log-maxage', values['audit-log-maxage'], 0) } : {}),
+      },
     });
     let server: string;
     try {
@@ -184,6 +207,14 @@ Upstream component flags (durations like 40s, 5m):
     cluster.security.pki.onChange(() => void writeKubeconfig());
     writeFileSync(pidFile(dir), String(process.pid));
     writeFileSync(join(dir, 'skiff.url'), server);
+    // The AKS management service runs beside the default cluster (its managed clusters come back up).
+    const aks = new ManagementService({ dataDir: dir });
+    let aksUrl = 'off';
+    try {
+      aksUrl = await aks.start();
+    } catch (e) {
+      cluster.warnings.push(`the AKS management service is off: ${(e as Error).message}`);
+    }
     io.out(
       [
         `skiff: cluster is up (Kubernetes ${cluster.api.version.gitVersion})`,
@@ -191,6 +222,7 @@ Upstream component flags (durations like 40s, 5m):
         `  nodes        ${cluster.agents.size} process (${cluster.runtime?.isolation ?? 'none'}), ${cluster.sim.nodes().length} simulated`,
         `  DNS          ${cluster.dns ? '127.96.0.10:53' : 'off'}`,
         `  ingress      ${cluster.ingress ? `http://127.0.0.1:${cluster.ingress.httpPort}, https://127.0.0.1:${cluster.ingress.httpsPort}` : 'off'}`,
+        `  AKS service  ${aksUrl}`,
         ...cluster.warnings.map((w) => `  warning      ${w}`),
         `  storage      ${url}`,
         `  kubeconfig   ${kubeconfig} (context "skiff")`,
@@ -202,6 +234,7 @@ Upstream component flags (durations like 40s, 5m):
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await aks.stop();
     await cluster.stop();
     rmSync(pidFile(dir), { force: true });
     rmSync(join(dir, 'skiff.url'), { force: true });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Backend } from '../storage/backend.ts';
 import { openStorage } from '../storage/index.ts';
 import { ApiServer } from '../apiserver/server.ts';
+import { ensureDefaultEncryptionConfig, loadEncryptionConfig } from '../apiserver/encryption/config.ts';
+import { auditorFromFlags, type Auditor, type AuditFlags } from '../apiserver/audit/audit.ts';
 import { Admission } from '../apiserver/admission.ts';
 import { realClock, type Clock } from '../machinery/clock.ts';
 import { KubeClient } from '../client/client.ts';
@@ -85,6 +87,10 @@ export interface ClusterOptions {
   tokenAuthFile?: string;
   /** --api-server-authorized-ip-ranges: only these addresses may connect (default: all). */
   authorizedIPRanges?: string[];
+  /** --encryption-provider-config; 'generate' (skiff up's default): secrets encrypted with a random aescbc key kept in the data dir. */
+  encryption?: { configFile: string } | 'generate';
+  /** Audit logging (--audit-policy-file, --audit-log-path, ...); off when unset. */
+  audit?: AuditFlags;
   clock?: Clock;
 }
 
@@ -109,6 +115,7 @@ export class LocalCluster {
   readonly warnings: string[] = [];
   #control: ControlServer | undefined;
   security!: ClusterSecurity;
+  #audit: Auditor | undefined;
   url = '';
 
   constructor(opts: ClusterOptions) {
@@ -130,10 +137,14 @@ export class LocalCluster {
       authorizedIPRanges: o.authorizedIPRanges ?? savedRanges(o.dataDir),
     });
     if (o.authorizedIPRanges) writeFileSync(join(o.dataDir, RANGES_FILE), JSON.stringify(this.security.ranges.ranges) + '\n');
+    const encryption = o.encryption ? await loadEncryptionConfig(o.encryption === 'generate' ? ensureDefaultEncryptionConfig(o.dataDir) : o.encryption.configFile) : undefined;
+    this.#audit = o.audit ? auditorFromFlags(o.audit, () => clock.now()) : undefined;
     this.storage = openStorage(o.storage ?? `sqlite://${join(o.dataDir, 'state.db')}`);
     this.api = new ApiServer({
       storage: this.storage,
       clock,
+      ...(encryption ? { encryption } : {}),
+      ...(this.#audit ? { audit: this.#audit } : {}),
       ...this.security.apiServerOptions(() => this.api),
       ...(o.host ? { host: o.host } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
@@ -144,6 +155,7 @@ export class LocalCluster {
           notReadySeconds: o.defaultNotReadyTolerationSeconds ?? 300,
           unreachableSeconds: o.defaultUnreachableTolerationSeconds ?? 300,
           quotas: () => this.api.store('', 'resourcequotas')!,
+          stores: (group, resource) => this.api.store(group, resource),
         }),
       ),
     });
@@ -376,6 +388,7 @@ export class LocalCluster {
     this.informers?.stop();
     this.manager?.stop();
     await this.api?.stop();
+    await this.#audit?.sink.close();
     await this.storage?.close();
   }
 }

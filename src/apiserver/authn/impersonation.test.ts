@@ -70,8 +70,8 @@ test('denied: 403 with the upstream message', async () => {
   assert.equal(extra.message, 'users "dev" is forbidden: User "dev" cannot impersonate resource "users" in API group "" at the cluster scope');
 });
 
-test('groups without a user is an error', async () => {
+test('groups without a user is refused as bad input (400, not upstream\'s 500)', async () => {
   const e = await refusal(impersonate(admin, { 'impersonate-group': 'viewers' }));
-  assert.equal(e.code, 500);
+  assert.equal(e.code, 400);
   assert.match(e.message, /without impersonating a user$/);
 });

@@ -39,7 +39,8 @@ export function wantsImpersonation(headers: Headers): boolean {
 /**
  * Returns a function that gives the user a request acts as: the requester itself when no
  * impersonation headers are present, else the impersonated user. Throws a StatusError: 403 when
- * the requester may not impersonate, 500 (as upstream) for groups/extras/uid without a user.
+ * the requester may not impersonate; 400 for groups/extras/uid without a user (upstream answers 500,
+ * but bad input is the client's error and never a server error here).
  * The caller should drop the Impersonate-* headers before handing the request on.
  */
 export function impersonation(authorize: Authorize): (requester: UserInfo, headers: Headers) => Promise<UserInfo> {
@@ -115,7 +116,7 @@ function buildRequests(headers: Headers): Request[] {
   const uid = values(headers[UID])[0] ?? '';
   if (uid) out.push({ kind: 'UID', name: uid });
   if ((groups.length || hasExtra || uid) && !user) {
-    throw new StatusError(500, 'InternalError', `Internal error occurred: requested ${describe(out)} without impersonating a user`, { causes: [{ reason: '', message: `requested ${describe(out)} without impersonating a user` }] });
+    throw new StatusError(400, 'BadRequest', `requested ${describe(out)} without impersonating a user`, { causes: [{ reason: '', message: `requested ${describe(out)} without impersonating a user` }] });
   }
   return out;
 }
