@@ -177,7 +177,6 @@ export const builtinResources: ResourceInfo[] = [
       namespaced: false,
       categories: ['api-extensions'],
       subresources: [status('APIService')],
-      served: false,
     },
   ]),
   ...gv('apps', 'v1', [
@@ -294,14 +293,25 @@ export const builtinResources: ResourceInfo[] = [
       kind: 'MutatingWebhookConfiguration',
       namespaced: false,
       categories: ['api-extensions'],
-      served: false,
+    },
+    {
+      resource: 'validatingadmissionpolicies',
+      kind: 'ValidatingAdmissionPolicy',
+      namespaced: false,
+      categories: ['api-extensions'],
+      subresources: [status('ValidatingAdmissionPolicy')],
+    },
+    {
+      resource: 'validatingadmissionpolicybindings',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      namespaced: false,
+      categories: ['api-extensions'],
     },
     {
       resource: 'validatingwebhookconfigurations',
       kind: 'ValidatingWebhookConfiguration',
       namespaced: false,
       categories: ['api-extensions'],
-      served: false,
     },
   ]),
   ...gv('apiextensions.k8s.io', 'v1', [

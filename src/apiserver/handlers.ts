@@ -13,6 +13,7 @@ import { rfc3339, type Obj, type RequestContext, type ResponseSink } from './typ
 import { applyPatch } from './patch.ts';
 import { checkFieldValidation, checkPatchFieldValidation, parseFieldValidation, strictDecodingErrors } from './fieldvalidation.ts';
 import { tableRowsForWatch, includeObjectError, type IncludeObject } from './printers/index.ts';
+import { checkPatchOptions, managerFromUserAgent, serverSideApply } from './ssa/index.ts';
 
 export interface Reply {
   code: number;
@@ -90,6 +91,8 @@ function requireName(store: Store, info: RequestInfo) {
 
 export async function handleResource(store: Store, r: HandlerRequest): Promise<Reply | undefined> {
   const { info, query: q, ctx } = r;
+  // Admission warnings land in the reply's Warning header (copies of ctx share the array).
+  ctx.warnings ??= r.warnings;
   const ns = store.info.namespaced ? info.namespace : '';
   const sub = info.subresource;
   const verbs = store.info.verbs;
@@ -147,6 +150,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
       if (info.name && !sub) throw methodNotAllowed('the server does not allow this method on the requested resource');
       allowed('create');
       if (store.info.namespaced && !ns) throw notFound({ group: '', resource: '' }, '');
+      ctx.fieldManager ??= managerFromUserAgent(r.headers['user-agent']);
       const obj = decodeObjectBody(store, r, 'create');
       const created = await store.create({ ...ctx, dryRun: dryRun(q) }, ns, obj);
       return { code: 201, body: created };
@@ -154,6 +158,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
     case 'update': {
       allowed('update');
       requireName(store, info);
+      ctx.fieldManager ??= managerFromUserAgent(r.headers['user-agent']);
       const obj = decodeObjectBody(store, r, 'update');
       const { obj: out, created } = await store.update({ ...ctx, dryRun: dryRun(q) }, ns, info.name, obj, sub);
       return { code: created ? 201 : 200, body: out };
@@ -163,9 +168,10 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
       requireName(store, info);
       const type = parseMediaType((r.headers['content-type'] as string) ?? '').type;
       const patch = decodeBody(r.body, type, { patch: true });
-      if (type === PATCH_TYPES.apply) {
-        throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply (application/apply-patch+yaml) is not supported yet');
-      }
+      // Server-side apply and managedFields live in ./ssa (upstream's fieldmanager).
+      if (type === PATCH_TYPES.apply) return serverSideApply(store, { ...ctx, dryRun: dryRun(q) }, q, ns, info.name, sub, patch);
+      checkPatchOptions(q, false);
+      ctx.fieldManager ??= managerFromUserAgent(r.headers['user-agent']);
       const mode = parseFieldValidation(q.get('fieldValidation'), 'patch');
       const { obj } = await store.guaranteedUpdate(
         { ...ctx, dryRun: dryRun(q) },
@@ -180,6 +186,10 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
           if (ns && m.namespace && m.namespace !== ns) throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${ns})`);
           const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, r.body.toString('utf8'), next);
           r.warnings.push(...warnings);
+          // Custom resources: fields their schema does not declare are pruned (and reported).
+          const pruned = store.strategy.pruneUnknown?.(next) ?? [];
+          if (pruned.length && mode === 'Strict') throw invalidError('', '', '', [invalid('patch', JSON.stringify(next), `strict decoding error: ${pruned.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`)]);
+          if (mode === 'Warn') r.warnings.push(...pruned.map((p) => `unknown field ${JSON.stringify(p)}`));
           // A resourceVersion in the patch is a precondition.
           const want = (patch as Obj)?.metadata?.resourceVersion;
           if (typeof want === 'string' && want !== cur!.metadata.resourceVersion) throw conflict(store.gr, info.name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -233,6 +243,13 @@ function decodeObjectBody(store: Store, r: HandlerRequest, operation: 'create' |
   if (yamlDup) r.warnings.push(yamlDup);
   const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? r.body.toString('utf8') : undefined, operation);
   r.warnings.push(...warnings);
+  // Custom resources: fields their schema does not declare are pruned (and reported).
+  const pruned = store.strategy.pruneUnknown?.(obj as Obj) ?? [];
+  if (pruned.length && mode === 'Strict') {
+    const kind = store.info.kind;
+    throw badRequest(`${kind} in version ${JSON.stringify(store.info.version)} cannot be handled as a ${kind}: strict decoding error: ${pruned.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`);
+  }
+  if (mode === 'Warn') r.warnings.push(...pruned.map((p) => `unknown field ${JSON.stringify(p)}`));
   return obj as Obj;
 }
 
@@ -275,7 +292,7 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
   const timeout = intParam(q, 'timeoutSeconds');
   const bookmarks = q.get('allowWatchBookmarks') === 'true';
   const includeObject = (q.get('includeObject') as IncludeObject | null) ?? undefined;
-  const toTable = negotiated.shape === 'table' ? tableRowsForWatch(store.gr, { now: () => Date.now(), ...(includeObject ? { includeObject } : {}) }) : undefined;
+  const toTable = negotiated.shape === 'table' ? tableRowsForWatch(store.gr, { now: () => Date.now(), ...(includeObject ? { includeObject } : {}), customColumns: store.strategy.printerColumns }) : undefined;
   const partial = negotiated.shape === 'partial';
 
   let closed = false;
@@ -370,8 +387,36 @@ function scaleSelector(obj: Obj): string {
   }
 }
 
-function toScale(obj: Obj): Obj {
+/** A dotted path (`.spec.replicas`) of a custom resource's scale subresource. */
+function atPath(obj: Obj, path: string): unknown {
+  let cur: unknown = obj;
+  for (const p of path.replace(/^\./, '').split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Obj)[p];
+  }
+  return cur;
+}
+
+function setPath(obj: Obj, path: string, v: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) cur = cur[p] !== null && typeof cur[p] === 'object' ? cur[p] : (cur[p] = {});
+  cur[parts[parts.length - 1]!] = v;
+}
+
+function toScale(obj: Obj, store?: Store): Obj {
   const m = obj.metadata;
+  const sp = store?.strategy.scalePaths;
+  if (sp) {
+    const sel = sp.labelSelectorPath ? atPath(obj, sp.labelSelectorPath) : undefined;
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+      spec: { replicas: Number(atPath(obj, sp.specReplicasPath) ?? 0) },
+      status: { replicas: Number(atPath(obj, sp.statusReplicasPath) ?? 0), ...(typeof sel === 'string' && sel ? { selector: sel } : {}) },
+    };
+  }
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -384,13 +429,13 @@ function toScale(obj: Obj): Obj {
 async function scale(store: Store, r: HandlerRequest, ns: string): Promise<Reply> {
   const { info, ctx, query: q } = r;
   requireName(store, info);
-  if (info.verb === 'get') return { code: 200, body: toScale(await store.get(ns, info.name)) };
+  if (info.verb === 'get') return { code: 200, body: toScale(await store.get(ns, info.name), store) };
   if (info.verb !== 'update' && info.verb !== 'patch') throw methodNotAllowed('the server does not allow this method on the requested resource');
   const type = info.verb === 'patch' ? parseMediaType((r.headers['content-type'] as string) ?? '').type : '';
   const body = info.verb === 'patch' ? decodeBody(r.body, type, { patch: true }) : decodeBody(r.body, r.headers['content-type'] as string | undefined);
   const scaleGr = { group: 'autoscaling', resource: 'scale' };
   const { obj } = await store.guaranteedUpdate({ ...ctx, dryRun: dryRun(q) }, ns, info.name, (cur) => {
-    const current = toScale(cur!);
+    const current = toScale(cur!, store);
     const next = info.verb === 'patch' ? (applyPatch(type === PATCH_TYPES.strategic ? PATCH_TYPES.merge : type, current, body, undefined) as Obj) : (body as Obj);
     if (!next || typeof next !== 'object') throw badRequest('the body of the request must be a Scale object');
     const want = next.metadata?.resourceVersion;
@@ -399,10 +444,12 @@ async function scale(store: Store, r: HandlerRequest, ns: string): Promise<Reply
     if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
       throw invalidError('Scale', 'autoscaling', info.name, [invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
     }
-    cur!.spec = { ...(cur!.spec ?? {}), replicas: replicas ?? 0 };
+    const sp = store.strategy.scalePaths;
+    if (sp) setPath(cur!, sp.specReplicasPath, replicas ?? 0);
+    else cur!.spec = { ...(cur!.spec ?? {}), replicas: replicas ?? 0 };
     return cur!;
   });
-  return { code: 200, body: toScale(obj) };
+  return { code: 200, body: toScale(obj, store) };
 }
 
 // --- pods/binding and pods/eviction -------------------------------------------------------------

@@ -15,6 +15,9 @@ import { Store } from './registry/store.ts';
 import { strategyFor } from './registry/strategies.ts';
 import { Admission, namespaceLifecycle } from './admission.ts';
 import { priority } from './admission/priority.ts';
+import { webhookPlugins } from './admission/webhook.ts';
+import { validatingAdmissionPolicy, validateAdmissionRegistration } from './admission/policy.ts';
+import { Aggregator } from './aggregator/aggregator.ts';
 import { handleResource, partialObject, withTypeMeta, type HandlerRequest, type Reply } from './handlers.ts';
 import { DiscoveryDocuments } from './discovery/discovery.ts';
 import { openapiV2JSON, openapiV2Protobuf, openapiV3GroupVersionJSON, openapiV3Root, wantsOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from './openapi/openapi.ts';
@@ -28,6 +31,10 @@ import { allowAll, isReview, review, type Authz } from './reviews.ts';
 import { forbiddenError } from './authz/chain.ts';
 import type { Obj, RequestContext, ResponseSink, UserInfo } from './types.ts';
 import { Compactor } from './compactor.ts';
+import type { Strategy } from './registry/strategy.ts';
+import { CustomResources } from '../apiextensions/controller.ts';
+import type { EncryptionConfig } from './encryption/config.ts';
+import type { Auditor } from './audit/audit.ts';
 import { realClock, type Clock } from '../machinery/clock.ts';
 
 export interface VersionInfo {
@@ -77,6 +84,10 @@ export interface ApiServerOptions {
   clock?: Clock;
   /** The address the `kubernetes` Service's endpoints point at (default: the listen host). */
   advertiseAddress?: string;
+  /** Encryption at rest (--encryption-provider-config; see encryption/config.ts). */
+  encryption?: EncryptionConfig;
+  /** Audit logging (--audit-policy-file, --audit-log-path; see audit/audit.ts). */
+  audit?: Auditor;
 }
 
 import { DEFAULT_VERSION } from './version.ts';
@@ -121,12 +132,18 @@ export class ApiServer {
   readonly metrics = new Metrics();
   readonly version: ReturnType<typeof versionInfo>;
   readonly authz: Authz;
+  /** Aggregated APIs: APIServices backed by a Service are proxied to it. */
+  readonly aggregator: Aggregator;
   #opts: ApiServerOptions;
   #server: Server | undefined;
   #sockets = new Set<Socket>();
   #discovery: DiscoveryDocuments;
   #served: ResourceInfo[];
   #groups = new Map<string, GroupHandler>();
+  /** What /openapi documents: undefined (the built-ins) until resources are served at run time. */
+  #openapiSet: ResourceInfo[] | undefined;
+  /** CustomResourceDefinitions: serves their resources as they come and go. */
+  readonly customResources: CustomResources;
   /** Where exec, attach, port-forward and logs go: the node agents (set by whoever runs them). */
   streamBackend: StreamBackend | undefined;
   #inflight = { read: 0, mutating: 0 };
@@ -150,10 +167,24 @@ export class ApiServer {
     this.#served = served;
     this.#discovery = new DiscoveryDocuments(served, `${opts.host ?? '127.0.0.1'}:${opts.port ?? 6443}`);
     this.#wireServices();
+    // Dynamic admission last, as upstream orders it: mutating webhooks end the mutating phase,
+    // ValidatingAdmissionPolicy then validating webhooks end the validating phase.
+    const admissionDeps = { store: (g: string, r: string) => this.store(g, r), served: () => this.#discovery.resources };
+    const hooks = webhookPlugins(admissionDeps);
+    this.admission.plugins.push(hooks.mutating, validatingAdmissionPolicy(admissionDeps), hooks.validating);
+    for (const r of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings']) {
+      const st = this.store('admissionregistration.k8s.io', r)?.strategy;
+      if (!st) continue;
+      const { validate, validateUpdate } = st;
+      st.validate = (obj, ctx) => [...validate(obj, ctx), ...validateAdmissionRegistration(obj)];
+      st.validateUpdate = (obj, old, ctx) => [...validateUpdate(obj, old, ctx), ...validateAdmissionRegistration(obj, old)];
+    }
+    this.aggregator = new Aggregator({ store: (g, r) => this.store(g, r), systemContext: () => this.systemContext(), onResourcesChanged: () => this.#resourcesChanged() });
+    this.customResources = new CustomResources(this);
   }
 
   #addStore(r: ResourceInfo) {
-    const store = new Store(r, strategyFor(r), this.storage, this.admission);
+    const store = new Store(r, strategyFor(r), this.storage, this.admission, this.#opts.encryption?.forResource(r.group, r.resource));
     this.stores.set(`${r.group}/${r.version}/${r.resource}`, store);
   }
 
@@ -161,7 +192,35 @@ export class ApiServer {
   addGroup(handler: GroupHandler): void {
     const r = handler.resources[0]!;
     this.#groups.set(`${r.group}/${r.version}`, handler);
-    this.#discovery.setResources([...this.#served, ...[...this.#groups.values()].flatMap((g) => g.resources)]);
+    this.#discovery.setResources([...this.#served, ...[...this.#groups.values()].flatMap((g) => g.resources), ...(this.aggregator?.resources() ?? [])]);
+  }
+
+  /**
+   * Serves a resource at run time (custom resources): a store, discovery and OpenAPI at once.
+   * Replaces a resource served under the same group/version/resource.
+   */
+  serveResource(info: ResourceInfo, strategy: Strategy): Store {
+    const key = `${info.group}/${info.version}/${info.resource}`;
+    this.stores.get(key)?.cache.stop();
+    const store = new Store(info, strategy, this.storage, this.admission, this.#opts.encryption?.forResource(info.group, info.resource));
+    this.stores.set(key, store);
+    this.#served = [...this.#served.filter((r) => `${r.group}/${r.version}/${r.resource}` !== key), info];
+    this.#resourcesChanged();
+    return store;
+  }
+
+  /** Stops serving a resource served by serveResource (its watches end). */
+  unserveResource(group: string, version: string, resource: string): void {
+    const key = `${group}/${version}/${resource}`;
+    this.stores.get(key)?.cache.stop();
+    this.stores.delete(key);
+    this.#served = this.#served.filter((r) => `${r.group}/${r.version}/${r.resource}` !== key);
+    this.#resourcesChanged();
+  }
+
+  #resourcesChanged(): void {
+    this.#discovery.setResources([...this.#served, ...[...this.#groups.values()].flatMap((g) => g.resources), ...(this.aggregator?.resources() ?? [])]);
+    this.#openapiSet = this.#served;
   }
 
   /** The store of a resource, in its preferred (or given) version. */
@@ -190,6 +249,8 @@ export class ApiServer {
   async start(): Promise<string> {
     // Warm the watch caches and rebuild allocations from what is stored.
     await Promise.all([...this.stores.values()].map((s) => s.cache.ready));
+    // The CRDs in storage are served again before the first request.
+    await this.customResources.start();
     for (const svc of this.store('', 'services')!.cache.list('/').items) this.allocator.remember(svc);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     const tls = this.#opts.tls;
@@ -206,8 +267,15 @@ export class ApiServer {
       s.on('close', () => this.#sockets.delete(s));
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    // Requests node's HTTP parser refuses (oversized headers, garbage) still get a Status.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const big = err.code === 'HPE_HEADER_OVERFLOW';
+      const status = big
+        ? new StatusError(431, '', 'Request Header Fields Too Large').status
+        : badRequest(`malformed HTTP request: ${err.code ?? 'parse error'}`).status;
+      const body = JSON.stringify(status);
+      socket.end(`HTTP/1.1 ${big ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
     this.#server = server;
     const host = this.#opts.host ?? '127.0.0.1';
@@ -219,6 +287,7 @@ export class ApiServer {
     this.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
     await bootstrap(this, { host: this.#opts.advertiseAddress ?? host, port });
     this.#compactor.start();
+    await this.aggregator.start();
     return this.url;
   }
 
@@ -231,6 +300,8 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.#compactor.stop();
+    this.aggregator.stop();
+    this.customResources.stop();
     for (const s of this.stores.values()) s.cache.stop();
     if (this.#server) {
       const closed = new Promise<void>((r) => this.#server!.close(() => r()));
@@ -246,7 +317,7 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await this.#serve(
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: () => readBody(req), authenticate: () => (this.#opts.authenticate ?? (() => admin))(req) },
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: () => readBody(req), authenticate: () => (this.#opts.authenticate ?? (() => admin))(req), remoteAddress: req.socket?.remoteAddress },
       res,
     );
   }
@@ -262,7 +333,7 @@ export class ApiServer {
   }
 
   async #serve(
-    req: { method: string; url: string; headers: IncomingHttpHeaders; body: () => Promise<Buffer>; authenticate: () => Promise<UserInfo | undefined> | UserInfo | undefined },
+    req: { method: string; url: string; headers: IncomingHttpHeaders; body: () => Promise<Buffer>; authenticate: () => Promise<UserInfo | undefined> | UserInfo | undefined; remoteAddress?: string | undefined },
     res: ResponseSink,
   ): Promise<void> {
     const started = performance.now();
@@ -273,8 +344,12 @@ export class ApiServer {
     const mutating = !['get', 'list', 'watch', 'head', 'options'].includes(info.verb);
     let code = 500;
     let counted = false;
+    let panic: unknown;
+    const audit = this.#opts.audit?.begin(req, info, res, longRunning);
     try {
       const user = await req.authenticate();
+      audit?.authenticated(user);
+      if (audit) res = audit.wrap(res);
       if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       // The max-inflight filter: long-running requests and system:masters are not counted, as upstream.
       if (!longRunning && !user.groups.includes('system:masters')) {
@@ -288,12 +363,16 @@ export class ApiServer {
         counted = true;
       }
       const decision = await this.authz.authorize(user, info);
+      audit?.authorized(decision.allowed, decision.reason);
       if (!decision.allowed) throw forbiddenError(user, info, decision.reason);
       const body = await req.body();
+      audit?.requestBody(body, req.headers['content-type']);
       code = await this.#route(method, req.headers, res, info, url, body, user);
     } catch (e) {
+      if (audit && !(e instanceof StatusError)) panic = e;
       code = this.#sendError(res, e);
     } finally {
+      audit?.finish(code, panic);
       if (counted) this.#inflight[mutating ? 'mutating' : 'read']--;
       this.metrics.observe(info, method, code, (performance.now() - started) / 1000, longRunning);
     }
@@ -305,18 +384,24 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const kind = info.subresource as 'exec' | 'attach' | 'portforward';
+    const audit = this.#opts.audit?.begin({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket?.remoteAddress }, { ...info, verb: 'create' });
     try {
       if (!info.isResourceRequest || info.resource !== 'pods' || info.apiGroup !== '' || !['exec', 'attach', 'portforward'].includes(kind)) throw pathNotFound();
       const user = await (this.#opts.authenticate ?? (() => admin))(req);
+      audit?.authenticated(user);
       if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       // Connecting to a pod is authorized as `create` on the subresource (upstream's websocket upgrade rule).
       const decision = await this.authz.authorize(user, { ...info, verb: 'create' });
+      audit?.authorized(decision.allowed, decision.reason);
       if (!decision.allowed) throw forbiddenError(user, { ...info, verb: 'create' }, decision.reason);
       const pod = await this.store('', 'pods')!.get(info.namespace, info.name);
       if (!this.streamBackend) throw new StatusError(503, 'ServiceUnavailable', `no node agent can serve pods/${kind} on this cluster`);
       await handleUpgrade(req, socket, head, { kind, namespace: info.namespace, pod: info.name, query: url.searchParams, podObject: pod }, this.streamBackend);
+      audit?.finish(101);
     } catch (e) {
-      writeUpgradeError(socket, e instanceof StatusError ? e : internalError((e as Error).message));
+      const err = e instanceof StatusError ? e : internalError((e as Error).message);
+      audit?.finish(err.code);
+      writeUpgradeError(socket, err);
     }
   }
 
@@ -377,6 +462,9 @@ export class ApiServer {
       if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
       return this.#nonResource(headers.accept, res, path);
     }
+    if (this.aggregator.handles(info.apiGroup, info.apiVersion)) {
+      return this.aggregator.proxy({ method, path: url.pathname + url.search, headers, body }, res, user, info.apiGroup, info.apiVersion);
+    }
     const group = this.#groups.get(`${info.apiGroup}/${info.apiVersion}`);
     if (group) {
       if (info.verb !== 'get' && info.verb !== 'list') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -431,7 +519,7 @@ export class ApiServer {
     let body = reply.body;
     if (n.shape === 'table' && reply.code === 200) {
       const includeObject = (q.get('includeObject') as 'None' | 'Metadata' | 'Object' | null) ?? undefined;
-      const opts = { now: this.#now(), ...(includeObject ? { includeObject } : {}) };
+      const opts = { now: this.#now(), ...(includeObject ? { includeObject } : {}), customColumns: store.strategy.printerColumns };
       if (reply.list) {
         const l = reply.list;
         body = toTable(store.gr, l.items, {
@@ -467,15 +555,15 @@ export class ApiServer {
         return this.#send(res, 200, doc.body, doc.contentType, doc.etag ? { ETag: doc.etag } : {});
       }
       case '/openapi/v2': {
-        if (wantsOpenAPIv2Protobuf(accept)) return this.#send(res, 200, openapiV2Protobuf(), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
-        return this.#send(res, 200, openapiV2JSON());
+        if (wantsOpenAPIv2Protobuf(accept)) return this.#send(res, 200, openapiV2Protobuf(this.#openapiSet), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
+        return this.#send(res, 200, openapiV2JSON(this.#openapiSet));
       }
       case '/openapi/v3':
-        return this.#send(res, 200, openapiV3Root());
+        return this.#send(res, 200, openapiV3Root(this.#openapiSet));
     }
     if (path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return this.#send(res, 200, 'ok', 'text/plain; charset=utf-8');
     if (path.startsWith('/openapi/v3/')) {
-      const doc = openapiV3GroupVersionJSON(path.slice('/openapi/v3/'.length));
+      const doc = openapiV3GroupVersionJSON(path.slice('/openapi/v3/'.length), this.#openapiSet);
       if (!doc) throw pathNotFound();
       return this.#send(res, 200, doc.json, 'application/json', { ETag: `"${doc.hash}"` });
     }

@@ -18,6 +18,8 @@ export interface RequestContext {
   now: number;
   dryRun: boolean;
   fieldManager?: string;
+  /** Warnings for the response's Warning header (admission plugins push here, e.g. PodSecurity warn mode). */
+  warnings?: string[];
 }
 
 /** RFC 3339 with seconds precision, as metav1.Time serializes. */

@@ -3,7 +3,17 @@
 import { join } from 'node:path';
 import type { AdmissionPlugin } from '../apiserver/admission.ts';
 import type { Store } from '../apiserver/registry/store.ts';
-import { defaultTolerationSeconds, resourceQuota } from '../apiserver/admission/index.ts';
+import {
+  defaultIngressClass,
+  defaultStorageClass,
+  defaultTolerationSeconds,
+  limitRanger,
+  nodeRestriction,
+  podSecurity,
+  resourceQuota,
+  serviceAccount,
+  type PodSecurityDefaults,
+} from '../apiserver/admission/index.ts';
 import type { ControllerFactory } from './manager.ts';
 import { replicasetController } from './replicaset/index.ts';
 import { replicationcontrollerController } from './replicationcontroller/index.ts';
@@ -69,9 +79,29 @@ export interface AdmissionOptions {
   unreachableSeconds: number;
   /** The ResourceQuota store, for the quota admission plugin. */
   quotas: () => Store;
+  /**
+   * Any store of the API server (`(group, resource) => store`). With it the security plugins are on:
+   * LimitRanger, ServiceAccount, NodeRestriction, PodSecurity, DefaultStorageClass, DefaultIngressClass.
+   */
+  stores?: (group: string, resource: string) => Store | undefined;
+  /** PodSecurityConfiguration: defaults (privileged:latest) and exemptions (none), as kube-apiserver's. */
+  podSecurity?: { defaults?: PodSecurityDefaults; exemptions?: { usernames?: string[]; namespaces?: string[]; runtimeClasses?: string[] } };
 }
 
-/** The admission plugins that come with the controllers (DefaultTolerationSeconds, ResourceQuota). */
+/** The admission plugins that come with the controllers, in kube-apiserver's recommended order. */
 export function admissionPlugins(opts: AdmissionOptions): AdmissionPlugin[] {
-  return [defaultTolerationSeconds({ notReadySeconds: opts.notReadySeconds, unreachableSeconds: opts.unreachableSeconds }), resourceQuota(opts.quotas)];
+  const tolerations = defaultTolerationSeconds({ notReadySeconds: opts.notReadySeconds, unreachableSeconds: opts.unreachableSeconds });
+  const stores = opts.stores;
+  if (!stores) return [tolerations, resourceQuota(opts.quotas)];
+  const s = (group: string, resource: string) => () => stores(group, resource)!;
+  return [
+    limitRanger({ limitRanges: s('', 'limitranges') }),
+    serviceAccount({ serviceAccounts: s('', 'serviceaccounts') }),
+    nodeRestriction({ nodes: s('', 'nodes'), pods: s('', 'pods') }),
+    podSecurity({ namespaces: s('', 'namespaces'), pods: s('', 'pods'), ...(opts.podSecurity ?? {}) }),
+    tolerations,
+    defaultStorageClass(s('storage.k8s.io', 'storageclasses')),
+    defaultIngressClass(s('networking.k8s.io', 'ingressclasses')),
+    resourceQuota(opts.quotas),
+  ];
 }

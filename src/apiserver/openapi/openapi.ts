@@ -58,6 +58,22 @@ function kindIndex(): Map<string, string> {
   return idx;
 }
 let kindIndexCache: Map<string, string> | undefined;
+
+/** A resource that brings its own definitions (custom resources; see src/apiextensions/openapi.ts). */
+export interface WithSchemas {
+  schemas?: { definition: string; listDefinition: string; v2: Record<string, Schema>; v3: Record<string, Schema> };
+}
+function ownSchemas(r: ResourceInfo): WithSchemas['schemas'] {
+  return (r as ResourceInfo & WithSchemas).schemas;
+}
+/** The built-in definitions plus those of the custom resources in `rs`. */
+function allDefinitions(rs: readonly ResourceInfo[], which: 'v2' | 'v3'): Record<string, Schema> {
+  const own = rs.map(ownSchemas).filter((x) => x !== undefined);
+  if (own.length === 0) return definitions();
+  const out = { ...definitions() };
+  for (const o of own) Object.assign(out, o[which]);
+  return out;
+}
 function definitionFor(group: string, version: string, kind: string): string | undefined {
   kindIndexCache ??= kindIndex();
   return kindIndexCache.get(`${group}/${version}/${kind}`);
@@ -158,8 +174,9 @@ function pathsOf(r: ResourceInfo): PathSpec[] {
   const idBase = `${groupWord(r.group)}${r.version[0]!.toUpperCase()}${r.version.slice(1)}`;
   const scoped = `${r.namespaced ? 'Namespaced' : ''}${r.kind}`;
   const gvk = { group: r.group, version: r.version, kind: r.kind };
-  const def = definitionFor(r.group, r.version, r.kind);
-  const listDef = definitionFor(r.group, r.version, r.listKind);
+  const own = ownSchemas(r);
+  const def = own ? own.definition : definitionFor(r.group, r.version, r.kind);
+  const listDef = own ? own.listDefinition : definitionFor(r.group, r.version, r.listKind);
   const tag = tagOf(r);
   const has = (v: string): boolean => r.verbs.includes(v);
   const out: PathSpec[] = [];
@@ -219,7 +236,7 @@ function pathsOf(r: ResourceInfo): PathSpec[] {
   for (const s of r.subresources ?? []) {
     const sg = s.group ?? r.group;
     const sv = s.version ?? r.version;
-    const sdef = definitionFor(sg, sv, s.kind);
+    const sdef = own && s.group === undefined ? own.definition : definitionFor(sg, sv, s.kind);
     if (!sdef) continue; // connect subresources (exec, attach, portforward, proxy, log) carry no schema here
     const sgvk = { group: sg, version: sv, kind: s.kind };
     const sub = s.name[0]!.toUpperCase() + s.name.slice(1);
@@ -241,6 +258,8 @@ function pathsOf(r: ResourceInfo): PathSpec[] {
       out.push({ path: `${prefix}${ns}/${r.resource}/{name}/${s.name}`, params: [P.name, ...nsParams, P.pretty], ops, tag });
     }
   }
+  // Custom resources take no strategic merge patch (kubectl's apply reads this to choose its patch type).
+  if (own) for (const p of out) for (const op of p.ops) if (op.method === 'patch') op.consumes = PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
   return out;
 }
 
@@ -319,7 +338,7 @@ export function openapiV2(resources?: readonly ResourceInfo[]): Schema {
       swagger: '2.0',
       info: { title: 'Kubernetes', version: 'v1.32.0' },
       paths: sortKeys(paths),
-      definitions: definitions(),
+      definitions: allDefinitions(rs, 'v2'),
       securityDefinitions: { BearerToken: { description: 'Bearer Token authentication', type: 'apiKey', name: 'authorization', in: 'header' } },
       security: [{ BearerToken: [] }],
     };
@@ -429,7 +448,7 @@ function buildV3(rs: readonly ResourceInfo[], gvPath: string): Schema | undefine
     }
   }
   // components.schemas: the closure of everything referenced
-  const defs = definitions();
+  const defs = allDefinitions(rs, 'v3');
   const schemas: Schema = {};
   const pending = [...refs];
   while (pending.length) {

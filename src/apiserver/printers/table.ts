@@ -4,6 +4,7 @@
 import { fieldDoc } from './docs.ts';
 import { printers, type ColumnSpec, type Printer } from './handlers.ts';
 import type { Obj } from './format.ts';
+import { tableForCustomColumns, type CustomColumn } from './custom.ts';
 
 export interface TableColumnDefinition {
   name: string;
@@ -53,6 +54,8 @@ export interface TableOptions {
   listMeta?: TableListMeta;
   /** `meta.k8s.io/v1beta1` when the Accept header asked for it. */
   apiVersion?: 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1';
+  /** Custom resources: the CRD version's additionalPrinterColumns (Name and Age when empty). */
+  customColumns?: readonly CustomColumn[] | undefined;
 }
 
 export interface GroupResource {
@@ -149,6 +152,7 @@ function tableMeta(m: TableListMeta | undefined): TableListMeta {
 
 /** Builds the Table kube-apiserver returns for a list (or a single object) of a resource. */
 export function toTable(gr: GroupResource, objects: readonly Obj[], opts: TableOptions): Table {
+  if (opts.customColumns) return tableForCustomColumns(opts.customColumns, objects, opts);
   const apiVersion = opts.apiVersion ?? 'meta.k8s.io/v1';
   const printer = printerFor(gr);
   const include = opts.includeObject;
@@ -193,12 +197,13 @@ export function toTable(gr: GroupResource, objects: readonly Obj[], opts: TableO
 export function watchEventTable(
   gr: GroupResource,
   obj: Obj,
-  opts: { first: boolean; now: number; includeObject?: IncludeObject; apiVersion?: 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1' },
+  opts: { first: boolean; now: number; includeObject?: IncludeObject; apiVersion?: 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1'; customColumns?: readonly CustomColumn[] | undefined },
 ): Table {
   const rv: string | undefined = obj.metadata?.resourceVersion;
   return toTable(gr, [obj], {
     now: opts.now,
     noHeaders: !opts.first,
+    ...(opts.customColumns ? { customColumns: opts.customColumns } : {}),
     ...(opts.includeObject ? { includeObject: opts.includeObject } : {}),
     ...(opts.apiVersion ? { apiVersion: opts.apiVersion } : {}),
     ...(rv ? { listMeta: { resourceVersion: rv } } : {}),
@@ -211,13 +216,14 @@ export function watchEventTable(
  */
 export function tableRowsForWatch(
   gr: GroupResource,
-  opts: { now: () => number; includeObject?: IncludeObject; apiVersion?: 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1' },
+  opts: { now: () => number; includeObject?: IncludeObject; apiVersion?: 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1'; customColumns?: readonly CustomColumn[] | undefined },
 ): (obj: Obj) => Table {
   let first = true;
   return (obj) => {
     const t = watchEventTable(gr, obj, {
       first,
       now: opts.now(),
+      ...(opts.customColumns ? { customColumns: opts.customColumns } : {}),
       ...(opts.includeObject ? { includeObject: opts.includeObject } : {}),
       ...(opts.apiVersion ? { apiVersion: opts.apiVersion } : {}),
     });

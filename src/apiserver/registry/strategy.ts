@@ -4,6 +4,7 @@
 // deletion is graceful.
 import type { FieldError } from '../../machinery/errors.ts';
 import type { Obj, RequestContext } from '../types.ts';
+import type { CustomColumn } from '../printers/custom.ts';
 
 export interface Strategy {
   /** The resource has a status subresource: main writes keep the old status, /status writes keep everything else. */
@@ -26,6 +27,12 @@ export interface Strategy {
   gracePeriod(obj: Obj, requested: number | undefined): number;
   /** Marks an object on delete; true while something other than metadata.finalizers must finish first (namespaces). */
   prepareForDelete(obj: Obj): boolean;
+  /** Custom resources: the Table columns (a CRD version's additionalPrinterColumns; [] gives Name and Age). */
+  printerColumns?: readonly CustomColumn[];
+  /** Custom resources: where the scale subresource reads and writes (`.spec.replicas`, `.status.replicas`, `.status.selector`). */
+  scalePaths?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /** Custom resources: removes the fields the schema does not declare; returns their paths for field validation. */
+  pruneUnknown?(obj: Obj): string[];
 }
 
 export const baseStrategy: Strategy = {

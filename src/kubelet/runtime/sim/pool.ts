@@ -40,7 +40,8 @@ const BACKOFF_MAX_MS = 5 * 60_000;
 /** A container that ran this long has its back-off reset (the kubelet: twice the maximum back-off). */
 const BACKOFF_RESET_MS = 2 * BACKOFF_MAX_MS;
 
-export type SimNodeSpec = NodeSpecInput;
+/** A node to simulate; `kubeletVersion` overrides the pool's (nodes of an upgraded AKS pool). */
+export type SimNodeSpec = NodeSpecInput & { kubeletVersion?: string };
 
 export interface SimNodePoolOptions {
   clock?: Clock;
@@ -384,7 +385,7 @@ export class SimNodePool {
     return {
       address: n.address,
       podCIDR: n.podCIDR,
-      kubeletVersion: this.#kubeletVersion ?? 'v0.0.0',
+      kubeletVersion: n.spec.kubeletVersion ?? this.#kubeletVersion ?? 'v0.0.0',
       containerRuntimeVersion: SIM_RUNTIME_VERSION,
       ...(n.uid ? { uid: n.uid } : {}),
     };
