@@ -103,7 +103,9 @@ export interface RuntimeOptions {
   port?: number;
   serviceCIDR: string;
   network: { nodeAddressCIDR: string; podCIDR?: string; dnsServiceIP: string };
-  maxRequestsInflight?: number;
+  /** The tier's API inflight limits. */
+  inflight?: { read: number; mutating: number };
+  authorizedIPRanges?: string[];
   clock?: Clock;
 }
 
@@ -133,6 +135,8 @@ export class ClusterRuntime {
       network: o.network,
       dns: true,
       proxy: true,
+      ...(o.inflight ? { maxRequestsInflight: o.inflight.read, maxMutatingRequestsInflight: o.inflight.mutating } : {}),
+      ...(o.authorizedIPRanges ? { authorizedIPRanges: o.authorizedIPRanges } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
     });
     await c.start();
@@ -210,8 +214,7 @@ export class ClusterRuntime {
   /** A kubeconfig (YAML) for `kind`'s credentials, as AKS's listClusterAdmin/UserCredential returns. */
   async kubeconfig(kind: 'admin' | 'user', names: { cluster: string; resourceGroup: string }): Promise<string> {
     const c = this.#must();
-    const withCreds = c as LocalCluster & { credentials?: (k: 'admin' | 'user') => Promise<{ server: string; caData: string; certData: string; keyData: string }> };
-    const creds = withCreds.credentials ? await withCreds.credentials(kind) : { server: c.url, caData: '', certData: '', keyData: '' };
+    const creds = await c.credentials(kind);
     const user = `${kind === 'admin' ? 'clusterAdmin' : 'clusterUser'}_${names.resourceGroup}_${names.cluster}`;
     const context = kind === 'admin' ? `${names.cluster}-admin` : names.cluster;
     const lines = [

@@ -702,8 +702,7 @@ export class ManagementService {
       }
       rec.properties.supportPlan = props.supportPlan ?? rec.properties.supportPlan;
       if (props.apiServerAccessProfile?.authorizedIPRanges) {
-        const rt = this.runtime(rec.resourceGroup, rec.name)?.cluster as { setAuthorizedIPRanges?: (r: string[]) => void } | undefined;
-        rt?.setAuthorizedIPRanges?.(props.apiServerAccessProfile.authorizedIPRanges);
+        this.runtime(rec.resourceGroup, rec.name)?.cluster?.setAuthorizedIPRanges(props.apiServerAccessProfile.authorizedIPRanges);
       }
       if (target !== current) await this.#upgradeControlPlane(rec, target);
       for (const [pn, p] of nextPools) {
@@ -761,12 +760,15 @@ export class ManagementService {
     if (this.#running.has(key)) return;
     const np = rec.properties.networkProfile;
     const ranges = loopbackRanges(rec.slot);
+    const tier = TIERS[rec.sku.tier];
     const runtime = new ClusterRuntime({
       dataDir: this.#clusterDir(rec),
       version: rec.properties.kubernetesVersion,
       ...(rec.properties.apiPort ? { port: rec.properties.apiPort as number } : {}),
       serviceCIDR: np.serviceCidr,
       network: { nodeAddressCIDR: ranges.nodeCidr, ...(np.podCidr ? { podCIDR: np.podCidr } : {}), dnsServiceIP: np.dnsServiceIP },
+      inflight: { read: tier.maxRequestsInflight, mutating: tier.maxMutatingRequestsInflight },
+      ...(rec.properties.apiServerAccessProfile?.authorizedIPRanges?.length ? { authorizedIPRanges: rec.properties.apiServerAccessProfile.authorizedIPRanges } : {}),
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     const running: Running = { runtime };
@@ -996,9 +998,8 @@ export class ManagementService {
 
   #rotateCerts(req: ArmRequest, rec: ClusterRecord): ArmResponse {
     const op = this.#clusterOp(req, rec, 'rotate cluster certificates', 'RotatingClusterCertificates', async () => {
-      const c = this.runtime(rec.resourceGroup, rec.name)?.cluster as { rotateCertificates?: (o: { ca?: boolean }) => Promise<void> } | undefined;
+      const c = this.runtime(rec.resourceGroup, rec.name)?.cluster;
       if (!c) throw new ArmError(400, ERROR_CODES.operationNotAllowed, `Managed cluster '${rec.name}' is not running.`);
-      if (!c.rotateCertificates) throw new ArmError(501, 'NotImplemented', 'This cluster has no certificates to rotate (HTTPS is not on).');
       await c.rotateCertificates({ ca: true });
     });
     return { status: 202, headers: this.#lroHeaders(req, op) };

@@ -87,6 +87,9 @@ export interface ClusterOptions {
   tokenAuthFile?: string;
   /** --api-server-authorized-ip-ranges: only these addresses may connect (default: all). */
   authorizedIPRanges?: string[];
+  /** --max-requests-inflight / --max-mutating-requests-inflight (defaults 400 / 200). */
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
   /** --encryption-provider-config; 'generate' (skiff up's default): secrets encrypted with a random aescbc key kept in the data dir. */
   encryption?: { configFile: string } | 'generate';
   /** Audit logging (--audit-policy-file, --audit-log-path, ...); off when unset. */
@@ -146,6 +149,8 @@ export class LocalCluster {
       ...(encryption ? { encryption } : {}),
       ...(this.#audit ? { audit: this.#audit } : {}),
       ...this.security.apiServerOptions(() => this.api),
+      ...(o.maxRequestsInflight !== undefined ? { maxRequestsInflight: o.maxRequestsInflight } : {}),
+      ...(o.maxMutatingRequestsInflight !== undefined ? { maxMutatingRequestsInflight: o.maxMutatingRequestsInflight } : {}),
       ...(o.host ? { host: o.host } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
       ...(o.version ? { version: o.version } : {}),

@@ -10,7 +10,7 @@ const CM: Target = { group: '', version: 'v1', kind: 'ConfigMap', hasStatus: fal
 const DEP: Target = { group: 'apps', version: 'v1', kind: 'Deployment', hasStatus: true };
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
-const cm = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'ns', ...extra }, data });
+const cm = (data: Record<string, string>, extra: Record<string, unknown> = {}): any => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'ns', ...extra }, data });
 
 function entries(o: any) {
   return (o.metadata.managedFields ?? []).map((e: any) => ({ m: e.manager, op: e.operation, f: e.fieldsV1, ...(e.subresource ? { sub: e.subresource } : {}) }));
@@ -95,7 +95,8 @@ describe('Apply operations', () => {
     const { obj: two } = applyConfig(CM, obj, cm({ b: '2' }), 'two', false, '', T0);
     const { obj: out } = applyConfig(CM, two, cm({ a: '1' }), 'one', false, '', T0);
     assert.deepEqual(out.data, { a: '1', b: '2' });
-    assert.deepEqual(entries(out).map((e: any) => e.m), ['one', 'two']);
+    // "two" changed nothing, so its entry has no time and sorts first (as upstream).
+    assert.deepEqual(entries(out).map((e: any) => e.m), ['two', 'one']);
   });
 
   it('conflicts name every manager and path; force takes them over', () => {
@@ -121,7 +122,7 @@ describe('Apply operations', () => {
   it('applying the same value as another manager shares ownership without a conflict', () => {
     const { obj } = applyConfig(CM, undefined, cm({ a: '1' }), 'one', false, '', T0);
     const { obj: out } = applyConfig(CM, obj, cm({ a: '1' }), 'two', false, '', T0 + 1000);
-    assert.deepEqual(entries(out).map((e: any) => e.m), ['one', 'two']);
+    assert.deepEqual(out.metadata.managedFields.map((e: any) => [e.manager, e.time]), [['two', undefined], ['one', '2025-01-01T00:00:00Z']]);
   });
 
   it('an object nobody tracked is owned by before-first-apply', () => {

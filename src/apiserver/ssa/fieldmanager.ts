@@ -7,7 +7,7 @@ import type { Obj } from '../types.ts';
 import { FieldSet, pathString } from './fieldset.ts';
 import { capUpdateManagers, decodeManaged, decodeManagedOrEmpty, encodeManaged, entryTime, isResetManagedFields, managerId, stripMeta, type Managed } from './managed.ts';
 import { schemaFor, type SNode } from './schema.ts';
-import { SchemaError, compare, equalJSON, merge, removeItems, toFieldSet } from './typed.ts';
+import { SchemaError, compare, createdFieldsV1, equalJSON, merge, removeItems, toFieldSet } from './typed.ts';
 import { typeFields, typeForGVK, type TypeRef } from '../../api/mergemeta.ts';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -82,10 +82,8 @@ function schemaError(e: unknown, what: string, t: Target, obj: Obj): never {
   if (e instanceof SchemaError) {
     const m = obj?.metadata ?? {};
     const nn = m.namespace ? `${m.namespace}/${m.name ?? ''}` : `${m.name ?? ''}`;
-    // Upstream returns a plain error here: a 500 with no reason.
-    const err = new StatusError(500, '', `failed to create typed ${what} object (${nn}; ${apiVersionOf(t)}, Kind=${t.kind}): ${e.message}`);
-    delete err.status.reason;
-    throw err;
+    // Upstream answers a 500 with this text; the fault is in the request, so it is a 400 here.
+    throw badRequest(`failed to create typed ${what} object (${nn}; ${apiVersionOf(t)}, Kind=${t.kind}): ${e.message}`);
   }
   throw e;
 }
@@ -105,9 +103,29 @@ export function recordUpdate(t: Target, obj: Obj, live: Obj | undefined, manager
   }
 }
 
+const STRIP_META = ['.', 'f:name', 'f:namespace', 'f:creationTimestamp', 'f:selfLink', 'f:uid', 'f:clusterName', 'f:generation', 'f:managedFields', 'f:resourceVersion'];
+
+/** The create path (no stored object, no managedFields in the request): one walk, no set algebra. */
+function recordCreate(t: Target, obj: Obj, manager: string, subresource: string, now: number): void {
+  const f = createdFieldsV1(emptyObject(t), obj, schemaFor(t.group, t.version, t.kind), skipFor(t, subresource));
+  delete f['f:apiVersion'];
+  delete f['f:kind'];
+  const meta = f['f:metadata'] as Record<string, unknown> | undefined;
+  if (meta) {
+    for (const k of STRIP_META) delete meta[k];
+    if (Object.keys(meta).length === 0) delete f['f:metadata'];
+  }
+  if (Object.keys(f).length === 0) return;
+  const e: Obj = { manager, operation: 'Update', apiVersion: apiVersionOf(t), time: entryTime(now), fieldsType: 'FieldsV1', fieldsV1: f };
+  if (subresource) e.subresource = subresource;
+  obj.metadata ??= {};
+  obj.metadata.managedFields = [e];
+}
+
 function updateManaged(t: Target, obj: Obj, live: Obj | undefined, manager: string, subresource: string, now: number): void {
   let managed: Managed;
   const requested = obj.metadata?.managedFields;
+  if (!live && requested === undefined) return recordCreate(t, obj, manager, subresource, now);
   if (subresource !== '') managed = decodeManagedOrEmpty(live?.metadata?.managedFields);
   else if (isResetManagedFields(requested)) managed = new Map();
   else {

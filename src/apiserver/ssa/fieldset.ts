@@ -194,7 +194,7 @@ export const valuePE = (v: unknown): PathElement => `v:${stableJSON(v)}`;
 export const indexPE = (i: number): PathElement => `i:${i}`;
 /** A key path element from [name, value] pairs (sorted by name here). */
 export function keyPE(pairs: [string, unknown][]): PathElement {
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (pairs.length > 1) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return `k:{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${stableJSON(v)}`).join(',')}}`;
 }
 

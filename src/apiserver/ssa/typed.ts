@@ -386,3 +386,80 @@ export function removeItems(v: Json, set: FieldSet, node: SNode): Json {
   }
   return out ?? v;
 }
+
+// --- the fields a create sets -------------------------------------------------------------------
+
+const NO_PATH = () => '';
+
+/**
+ * The FieldsV1 of everything `rhs` adds or changes over `lhs` (the empty object a create starts
+ * from): compare(lhs, rhs).added ∪ modified, encoded directly in one walk for the hot create
+ * path (keys in object order, not sorted). Root keys for which `skip` is true are left out.
+ */
+export function createdFieldsV1(lhs: Json, rhs: Json, node: SNode, skip?: (key: string) => boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isCreatedLeaf(lhs, rhs, node)) createdInto(lhs, rhs, node, out, skip);
+  return out;
+}
+
+function encodeChild(parent: Record<string, unknown>, pe: string, l: Json, r: Json, node: SNode) {
+  const leaf = isCreatedLeaf(l, r, node);
+  if (l === undefined) {
+    if (leaf) {
+      parent[pe] = {};
+      return;
+    }
+    const o: Record<string, unknown> = { '.': {} };
+    parent[pe] = createdInto(l, r, node, o, undefined) ? o : {};
+    return;
+  }
+  if (leaf) {
+    if (!equalJSON(l, r)) parent[pe] = {};
+    return;
+  }
+  const o: Record<string, unknown> = {};
+  if (createdInto(l, r, node, o, undefined)) parent[pe] = o;
+}
+
+/** True when the pair is compared as one value (scalars, atomic and empty containers). */
+function isCreatedLeaf(l: Json, r: Json, node: SNode): boolean {
+  if (node.t === 'scalar') return true;
+  if (node.t === 'list') {
+    if (node.listType === 'atomic') return true;
+    return (!Array.isArray(l) || l.length === 0) && (!Array.isArray(r) || r.length === 0);
+  }
+  if (node.t === 'untyped' && !((l === undefined || isObj(l)) && (r === undefined || isObj(r)))) return true;
+  if (node.t === 'map' && node.atomic) return true;
+  return (!isObj(l) || isEmptyObj(l)) && (!isObj(r) || isEmptyObj(r));
+}
+
+/** Adds the entries of r's children to `out`; returns whether it added any. */
+function createdInto(l: Json, r: Json, node: SNode, out: Record<string, unknown>, skip: ((key: string) => boolean) | undefined): boolean {
+  let any = false;
+  if (node.t === 'list') {
+    if (!Array.isArray(r)) return false;
+    let li: Map<PathElement, Json> | undefined;
+    if (Array.isArray(l) && l.length) {
+      li = new Map();
+      for (let i = 0; i < l.length; i++) li.set(itemPE(node, l[i], i, false, NO_PATH), l[i]);
+    }
+    for (let i = 0; i < r.length; i++) {
+      const pe = itemPE(node, r[i], i, false, NO_PATH);
+      if (pe in out) continue;
+      encodeChild(out, pe, li?.get(pe), r[i], node.elem);
+      any ||= pe in out;
+    }
+    return any;
+  }
+  if (!isObj(r)) return false;
+  const m = node.t === 'untyped' ? UNTYPED_MAP : (node as MapNode);
+  const lm = isObj(l) ? l : undefined;
+  for (const k in r) {
+    const rv = r[k];
+    if (rv === undefined || (skip && skip(k))) continue;
+    const pe = `f:${k}`;
+    encodeChild(out, pe, lm ? lm[k] : undefined, rv, m.field(k) ?? m.elem ?? UNTYPED);
+    any ||= pe in out;
+  }
+  return any;
+}

@@ -22,6 +22,10 @@ describe('process runtime images', () => {
     for (const img of ['registry.k8s.io/e2e-test-images/agnhost:2.53', 'k8s.gcr.io/e2e-test-images/agnhost:2.39', 'gcr.io/kubernetes-e2e-test-images/agnhost:2.8']) {
       assert.equal(resolveImage(img, []).builtin, 'agnhost', img);
     }
+    // The managed add-ons run as stand-ins (Skiff serves DNS, proxy and metrics in-process), even with their own command.
+    const proxy = resolveImage('mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.32.6', ['kube-proxy']);
+    assert.equal(proxy.builtin, 'addon');
+    assert.match(containerArgv(proxy, ['kube-proxy', '--v=3'], []).join(' '), /pause\.(ts|js|mjs)/);
   });
 
   it('refuses an image with no command that is not built in', () => {
@@ -37,7 +41,7 @@ describe('process runtime images', () => {
 
   it("applies Kubernetes' command/args rules against the built-in images' ENTRYPOINT and CMD", () => {
     const agn = resolveImage('registry.k8s.io/e2e-test-images/agnhost:2.53', []);
-    const tail = (argv: string[]) => argv.slice(argv.findIndex((a) => /agnhost\.(ts|js)$/.test(a)) + 1);
+    const tail = (argv: string[]) => argv.slice(argv.findIndex((a) => /agnhost\.(ts|js|mjs)$/.test(a)) + 1);
     const isNode = (argv: string[]) => argv[0] === process.execPath;
     // args only: ENTRYPOINT /agnhost + args
     let argv = containerArgv(agn, [], ['netexec', '--http-port=8080']);
@@ -51,7 +55,7 @@ describe('process runtime images', () => {
     assert.deepEqual(containerArgv(agn, ['sh', '-c', 'echo hi'], []), ['sh', '-c', 'echo hi']);
     const pause = resolveImage('registry.k8s.io/pause:3.10', []);
     argv = containerArgv(pause, [], []);
-    assert.match(argv[argv.length - 1]!, /images\/pause\.(ts|js)$/);
+    assert.match(argv[argv.length - 1]!, /(images|skiff-images)\/pause\.(ts|js|mjs)$/);
     assert.deepEqual(containerArgv(resolveImage('busybox', ['sleep']), ['sleep'], ['10']), ['sleep', '10']);
   });
 });

@@ -3,10 +3,18 @@
 // explicit command runs that command on the host, the pause and agnhost e2e images are built in
 // (Skiff's own implementations under kubelet/images, honouring each image's ENTRYPOINT/CMD), and
 // anything else is refused with ErrImageNeverPull naming the cri runtime.
+import { mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { RuntimeImageError } from '../runtime.ts';
 
-export type BuiltinImage = 'pause' | 'agnhost';
+/**
+ * `addon`: the images of the managed add-ons (coredns, kube-proxy, metrics-server, ...). Skiff
+ * serves what they do in-process (cluster DNS, the service proxy, the metrics API), so their pods
+ * run a stand-in that stays up like pause.
+ */
+export type BuiltinImage = 'pause' | 'agnhost' | 'addon';
 
 export interface ImageReference {
   /** Registry host, e.g. docker.io, registry.k8s.io. */
@@ -80,6 +88,12 @@ const BUILTIN_REPOSITORIES: Record<string, BuiltinImage> = {
   'k8s.gcr.io/e2e-test-images/agnhost': 'agnhost',
   'gcr.io/kubernetes-e2e-test-images/agnhost': 'agnhost',
   'us.gcr.io/k8s-artifacts-prod/e2e-test-images/agnhost': 'agnhost',
+  'mcr.microsoft.com/oss/kubernetes/coredns': 'addon',
+  'mcr.microsoft.com/oss/kubernetes/kube-proxy': 'addon',
+  'mcr.microsoft.com/oss/kubernetes/metrics-server': 'addon',
+  'mcr.microsoft.com/oss/kubernetes/autoscaler/cluster-proportional-autoscaler': 'addon',
+  'mcr.microsoft.com/oss/kubernetes/apiserver-network-proxy/agent': 'addon',
+  'mcr.microsoft.com/oss/kubernetes/azure-cloud-node-manager': 'addon',
 };
 
 /** The built-in implementation behind an image, whatever its tag or digest. */
@@ -91,6 +105,11 @@ export function builtinImage(ref: ImageReference): BuiltinImage | undefined {
 const IMAGE_CONFIG: Record<BuiltinImage, { entrypoint: string[]; cmd: string[]; binaries: string[] }> = {
   pause: { entrypoint: ['/pause'], cmd: [], binaries: ['/pause', 'pause'] },
   agnhost: { entrypoint: ['/agnhost'], cmd: ['pause'], binaries: ['/agnhost', 'agnhost'] },
+  addon: {
+    entrypoint: ['/coredns'],
+    cmd: [],
+    binaries: ['/coredns', 'coredns', '/cluster-proportional-autoscaler', 'kube-proxy', '/usr/local/bin/kube-proxy', '/metrics-server', '/proxy-agent', 'cloud-node-manager', '/cloud-node-manager'],
+  },
 };
 
 export interface ResolvedImage {
@@ -117,14 +136,39 @@ export function resolveImage(image: string, command: string[]): ResolvedImage {
 
 const SELF = fileURLToPath(import.meta.url);
 const IS_TS = SELF.endsWith('.ts');
+const bundles = new Map<string, string>();
 let tsxLoader: string | undefined;
 
-/** `node [--import tsx] <entry>` for a built-in image (its entry is TypeScript when Skiff runs from source). */
-function nodeArgv(entry: BuiltinImage): string[] {
+/**
+ * `node <entry>` for a built-in image. Running from source, the TypeScript entry is bundled once per
+ * process into plain JavaScript with esbuild (the compiler tsx itself uses): starting a container
+ * then costs a bare `node`, not a TypeScript loader (~5x faster pod startup). If bundling fails the
+ * entry runs through tsx.
+ */
+function nodeArgv(image: BuiltinImage): string[] {
+  const entry = image === 'addon' ? 'pause' : image;
   const file = fileURLToPath(new URL(`../../images/${entry}${IS_TS ? '.ts' : '.js'}`, import.meta.url));
   if (!IS_TS) return [process.execPath, file];
+  const js = bundles.get(entry) ?? bundle(entry, file);
+  if (js) return [process.execPath, js];
   tsxLoader ??= import.meta.resolve('tsx');
   return [process.execPath, '--import', tsxLoader, file];
+}
+
+function bundle(entry: string, file: string): string | undefined {
+  try {
+    const dir = fileURLToPath(new URL('../../../../node_modules/.cache/skiff-images/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, `${entry}.mjs`);
+    // Written aside and renamed: other processes (clusters, tests) may be starting the same image.
+    const tmp = `${out}.${process.pid}.tmp`;
+    buildSync({ entryPoints: [file], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'silent' });
+    renameSync(tmp, out);
+    bundles.set(entry, out);
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
