@@ -2,7 +2,7 @@
 // credentials, upgrade profiles, stop/start, certificate rotation, run command, maintenance
 // configurations, supported versions, async operations) over HTTPS with a bearer token, backed
 // by a store in the data dir and a provisioner that runs each managed cluster as a LocalCluster.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ClusterPKI } from '../pki/pki.ts';
@@ -100,7 +100,10 @@ export class ManagementService {
     this.#server = new ArmServer({ cert: pki.certificatePEM, key: pki.keyPEM, token: this.token, handle: (r) => this.#route(r), location: () => this.location });
     this.url = await this.#server.start(host, this.opts.port ?? 0);
     const endpoint: Endpoint = { url: this.url, subscriptionId: this.subscriptionId, tenantId: this.store.state.tenantId, caFile: this.caFile, tokenFile, pid: process.pid };
-    writeFileSync(join(this.dir, 'endpoint.json'), JSON.stringify(endpoint, null, 2) + '\n');
+    // Written aside and renamed: the CLI may read it the moment it appears.
+    const tmp = join(this.dir, `endpoint.json.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(endpoint, null, 2) + '\n');
+    renameSync(tmp, join(this.dir, 'endpoint.json'));
     // Operations cut short by a restart failed; clusters that were running come back.
     for (const op of Object.values(this.store.state.operations)) {
       if (op.status === 'InProgress') Object.assign(op, { status: 'Failed', endTime: this.#now(), error: { code: 'InternalOperationError', message: 'The management service restarted during the operation.' } });
