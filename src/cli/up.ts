@@ -10,7 +10,6 @@ import { dataDir } from './datadir.ts';
 import { kubeconfigPath, mergeKubeconfig } from './kubeconfig.ts';
 import { DEFAULT_VERSION } from '../apiserver/version.ts';
 import { parseGoDuration } from '../machinery/duration.ts';
-import { ManagementService } from '../aks/service.ts';
 
 const upFlags = {
   'data-dir': { type: 'string' },
@@ -206,8 +205,8 @@ Upstream component flags (durations like 40s, 5m):
     // After `skiff certs rotate` the context carries the new certificates.
     cluster.security.pki.onChange(() => void writeKubeconfig());
     writeFileSync(pidFile(dir), String(process.pid));
-    writeFileSync(join(dir, 'skiff.url'), server);
     // The AKS management service runs beside the default cluster (its managed clusters come back up).
+    const { ManagementService } = await import('../aks/service.ts');
     const aks = new ManagementService({ dataDir: dir });
     let aksUrl = 'off';
     try {
@@ -215,6 +214,8 @@ Upstream component flags (durations like 40s, 5m):
     } catch (e) {
       cluster.warnings.push(`the AKS management service is off: ${(e as Error).message}`);
     }
+    // Last: `up --detach` returns once this file exists.
+    writeFileSync(join(dir, 'skiff.url'), server);
     io.out(
       [
         `skiff: cluster is up (Kubernetes ${cluster.api.version.gitVersion})`,

@@ -363,18 +363,25 @@ export class ProcessRuntime implements ContainerRuntime {
 
     const init: string[] = ['set -e', `echo ${q(sb.cfg.hostname)} > /proc/sys/kernel/hostname`, `${q(tool('mount'))} -t proc proc /proc`];
     const targets = new Set(c.cfg.mounts.map((m) => m.containerPath));
-    const bind = (host: string, target: string, ro: boolean) => {
+    // Read-only remounts come after every bind, so that a mount nested in a read-only volume
+    // (coredns: /etc/coredns/custom in /etc/coredns) can still get its mount point, as with runc.
+    const remounts: string[] = [];
+    const bind = (host: string, target: string, ro: boolean, isDir?: boolean) => {
+      if (isDir !== undefined) init.push(`[ -e ${q(target)} ] || ${isDir ? `mkdir -p ${q(target)}` : `{ mkdir -p "$(dirname ${q(target)})" && : > ${q(target)}; }`}`);
       init.push(`${q(tool('mount'))} --bind ${q(host)} ${q(target)}`);
-      if (ro) init.push(`${q(tool('mount'))} -o remount,bind,ro ${q(target)}`);
+      if (ro) remounts.push(`${q(tool('mount'))} -o remount,bind,ro ${q(target)}`);
     };
     if (sb.resolvConf && !targets.has('/etc/resolv.conf')) bind(sb.resolvConf, '/etc/resolv.conf', false);
     if (!targets.has('/etc/hosts')) bind(sb.hosts, '/etc/hosts', false);
-    for (const m of c.cfg.mounts) {
+    // Parents before children (containerd sorts mounts by depth too).
+    const mounts = [...c.cfg.mounts].sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
+    for (const m of mounts) {
       const isDir = statSync(m.hostPath).isDirectory();
       const created = acquireMountPoint(m.containerPath, isDir);
       if (created) c.mountPoints.push(created);
-      bind(m.hostPath, m.containerPath, !!m.readOnly);
+      bind(m.hostPath, m.containerPath, !!m.readOnly, isDir);
     }
+    init.push(...remounts);
     if (c.cfg.workingDir) {
       const created = acquireMountPoint(c.cfg.workingDir, true);
       if (created) c.mountPoints.push(created);
