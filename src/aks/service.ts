@@ -2,11 +2,13 @@
 // credentials, upgrade profiles, stop/start, certificate rotation, run command, maintenance
 // configurations, supported versions, async operations) over HTTPS with a bearer token, backed
 // by a store in the data dir and a provisioner that runs each managed cluster as a LocalCluster.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ClusterPKI } from '../pki/pki.ts';
 import { realClock, type Clock, type Timer } from '../machinery/clock.ts';
+import { endpointFile, writeEndpoint, type Endpoint } from './endpoint.ts';
+export { readEndpoint, type Endpoint } from './endpoint.ts';
 import { ArmServer, type ArmRequest, type ArmResponse } from './arm/server.ts';
 import { ArmError, groupNotFound, notFound } from './arm/errors.ts';
 import { Store, clusterKey, type ClusterRecord, type OperationRecord, type PoolRecord } from './store.ts';
@@ -32,26 +34,8 @@ export interface ManagementServiceOptions {
   autoUpgradeIntervalMs?: number;
 }
 
-export interface Endpoint {
-  url: string;
-  subscriptionId: string;
-  tenantId: string;
-  caFile: string;
-  tokenFile: string;
-  pid: number;
-}
-
 const CS = 'Microsoft.ContainerService';
 const MC_TYPE = 'Microsoft.ContainerService/ManagedClusters';
-
-/** Where a service for this data dir says it listens (undefined when none is running). */
-export function readEndpoint(dataDir: string): Endpoint | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, 'aks', 'endpoint.json'), 'utf8')) as Endpoint;
-  } catch {
-    return undefined;
-  }
-}
 
 type Running = { runtime: ClusterRuntime; autoscaler?: { stop(): void }; addons?: { stop(): void | Promise<void> } };
 
@@ -100,10 +84,7 @@ export class ManagementService {
     this.#server = new ArmServer({ cert: pki.certificatePEM, key: pki.keyPEM, token: this.token, handle: (r) => this.#route(r), location: () => this.location });
     this.url = await this.#server.start(host, this.opts.port ?? 0);
     const endpoint: Endpoint = { url: this.url, subscriptionId: this.subscriptionId, tenantId: this.store.state.tenantId, caFile: this.caFile, tokenFile, pid: process.pid };
-    // Written aside and renamed: the CLI may read it the moment it appears.
-    const tmp = join(this.dir, `endpoint.json.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(endpoint, null, 2) + '\n');
-    renameSync(tmp, join(this.dir, 'endpoint.json'));
+    writeEndpoint(this.opts.dataDir, endpoint);
     // Operations cut short by a restart failed; clusters that were running come back.
     for (const op of Object.values(this.store.state.operations)) {
       if (op.status === 'InProgress') Object.assign(op, { status: 'Failed', endTime: this.#now(), error: { code: 'InternalOperationError', message: 'The management service restarted during the operation.' } });
@@ -125,7 +106,7 @@ export class ManagementService {
     await Promise.allSettled([...this.#tasks]);
     await Promise.allSettled([...this.#running.keys()].map((k) => this.#tearDown(k)));
     if (this.store) this.store.flush();
-    rmSync(join(this.dir, 'endpoint.json'), { force: true });
+    rmSync(endpointFile(this.opts.dataDir), { force: true });
   }
 
   /** The running runtime of a cluster (tests, bench and the CLI reach its LocalCluster through it). */

@@ -3,26 +3,15 @@
 // service's CA, and follows long-running operations as az does (201/202 with
 // Azure-AsyncOperation polled to Succeeded/Failed/Canceled then the resource read again, or a
 // Location polled until it stops answering 202).
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { join } from 'node:path';
+import { endpointFile, readEndpoint as readEndpointFile, type Endpoint } from '../../aks/endpoint.ts';
 
 export const API_VERSION = '2026-04-01';
 export const GROUPS_API_VERSION = '2022-09-01';
 
-export interface Endpoint {
-  url: string;
-  subscriptionId: string;
-  tenantId: string;
-  caFile: string;
-  tokenFile: string;
-  pid?: number;
-}
-
-export function endpointFile(dataDir: string): string {
-  return join(dataDir, 'aks', 'endpoint.json');
-}
+export { endpointFile, type Endpoint };
 
 /** A failure that is not the service's answer (no service, unreachable): exit 1, one line. */
 export class CliError extends Error {
@@ -46,12 +35,8 @@ export function readEndpoint(dataDir: string): Endpoint {
   if (!existsSync(file)) {
     throw new CliError(`the Skiff management service is not running for ${dataDir} (no ${file}); start it with "skiff aks serve" or "skiff up"`);
   }
-  let ep: Endpoint;
-  try {
-    ep = JSON.parse(readFileSync(file, 'utf8')) as Endpoint;
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
-  }
+  const ep = readEndpointFile(dataDir);
+  if (!ep) throw new CliError(`cannot read ${file}`);
   if (!ep.url || !ep.subscriptionId) throw new CliError(`${file} does not name the service's url and subscriptionId`);
   return ep;
 }
