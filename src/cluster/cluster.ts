@@ -193,7 +193,7 @@ export class LocalCluster {
       this.scheduler.start();
       await this.sim.start();
       this.informers.start();
-      await this.#startNodes(clock);
+      await this.#startNodes();
       if (o.dns) await this.#startDNS(clock);
       if (o.proxy) {
         this.proxy = new ServiceProxy(this.client, this.informers, {
@@ -243,35 +243,8 @@ export class LocalCluster {
   }
 
   /** Process-runtime nodes `skiff-node-<i>`, keeping their address and pod CIDR across restarts. */
-  async #startNodes(clock: Clock): Promise<void> {
-    const n = this.opts.nodes ?? 0;
-    if (n === 0) return;
-    this.runtime = new ProcessRuntime();
-    const net = this.#nodeNetwork();
-    for (const node of (await this.client.nodes().list()).items) net.remember(nodeInternalIP(node), node.spec?.podCIDR);
-    for (let i = 0; i < n; i++) {
-      const nodeName = `skiff-node-${i}`;
-      let existing;
-      try {
-        existing = await this.client.nodes().get(nodeName);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      const address = (existing && nodeInternalIP(existing)) ?? net.allocateAddress();
-      const podCIDR = existing?.spec?.podCIDR ?? net.allocateCidr();
-      net.remember(address, podCIDR);
-      const agent = new NodeAgent(this.client, this.informers, this.runtime, {
-        nodeName,
-        address,
-        podCIDR,
-        dataDir: join(this.opts.dataDir, 'nodes', nodeName),
-        clock,
-        clusterDNS: this.opts.network?.dnsServiceIP ?? '127.96.0.10',
-        kubeletVersion: this.api.version.gitVersion,
-      });
-      this.agents.set(nodeName, agent);
-      await agent.start();
-    }
+  async #startNodes(): Promise<void> {
+    for (let i = 0; i < (this.opts.nodes ?? 0); i++) await this.addNodeAgent({ name: `skiff-node-${i}` });
   }
 
   #nodeNetwork(): NodeNetworkAllocator {
@@ -285,7 +258,7 @@ export class LocalCluster {
    * Adds a process-runtime node with its own name, labels, taints and capacity (an AKS pool's VM);
    * its address and pod CIDR are kept if the Node already exists.
    */
-  async addNodeAgent(spec: { name: string; cpu: string; memory: string; pods: number; labels?: Record<string, string>; taints?: Record<string, unknown>[]; kubeletVersion?: string }): Promise<NodeAgent> {
+  async addNodeAgent(spec: { name: string; cpu?: string; memory?: string; pods?: number; labels?: Record<string, string>; taints?: Record<string, unknown>[]; kubeletVersion?: string }): Promise<NodeAgent> {
     const clock = this.opts.clock ?? realClock;
     this.runtime ??= new ProcessRuntime();
     if (!this.#agentNet) {
@@ -308,7 +281,7 @@ export class LocalCluster {
       podCIDR,
       dataDir: join(this.opts.dataDir, 'nodes', spec.name),
       clock,
-      capacity: { cpu: spec.cpu, memory: spec.memory, pods: spec.pods },
+      ...(spec.cpu && spec.memory && spec.pods ? { capacity: { cpu: spec.cpu, memory: spec.memory, pods: spec.pods } } : {}),
       ...(spec.labels ? { labels: spec.labels } : {}),
       ...(spec.taints ? { taints: spec.taints } : {}),
       clusterDNS: this.opts.network?.dnsServiceIP ?? '127.96.0.10',
