@@ -9,6 +9,7 @@ import { schedulerBench } from './scheduler.ts';
 import { kwokBench } from './kwok.ts';
 import { dnsBench } from './dns.ts';
 import { podStartupBench } from './podstartup.ts';
+import { aksBench } from './aks.ts';
 
 const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; ok: boolean }>> = {
   storage: storageBench,
@@ -18,6 +19,7 @@ const suites: Record<string, (o: { quick: boolean }) => Promise<{ rows: Row[]; o
   kwok: kwokBench,
   dns: dnsBench,
   podstartup: podStartupBench,
+  aks: aksBench,
 };
 
 const args = process.argv.slice(2);
