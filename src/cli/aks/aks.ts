@@ -106,6 +106,17 @@ function readSshKey(v: string): string {
 }
 
 /** Checks --min-count/--max-count as az does and returns them. */
+/** `--enable/--disable/--update-cluster-autoscaler` (one at most) with their min and max counts. */
+export function autoscalerFlags(v: Values): { e: boolean; d: boolean; u: boolean; mm: { min?: number; max?: number } } {
+  const e = bool(v, 'enable-cluster-autoscaler');
+  const d = bool(v, 'disable-cluster-autoscaler');
+  const u = bool(v, 'update-cluster-autoscaler');
+  if (Number(e) + Number(d) + Number(u) > 1) {
+    throw new UsageError('Cannot specify more than one of "--enable-cluster-autoscaler", "--disable-cluster-autoscaler" and "--update-cluster-autoscaler" at the same time.');
+  }
+  return { e, d, u, mm: minMax(v, e || u) };
+}
+
 export function minMax(v: Values, enabling: boolean, count?: number): { min?: number; max?: number } {
   const min = int(v, 'min-count', '--min-count');
   const max = int(v, 'max-count', '--max-count');
@@ -332,13 +343,7 @@ export const aksCommands: AzCmd[] = [
     table: CLUSTER_TABLE,
     async run(ctx) {
       const v = ctx.values;
-      const e = bool(v, 'enable-cluster-autoscaler');
-      const d = bool(v, 'disable-cluster-autoscaler');
-      const u = bool(v, 'update-cluster-autoscaler');
-      if (Number(e) + Number(d) + Number(u) > 1) {
-        throw new UsageError('Cannot specify more than one of "--enable-cluster-autoscaler", "--disable-cluster-autoscaler" and "--update-cluster-autoscaler" at the same time.');
-      }
-      const mm = minMax(v, e || u);
+      const { e, d, u, mm } = autoscalerFlags(v);
       const changes = ['tier', 'cluster-autoscaler-profile', 'api-server-authorized-ip-ranges', 'auto-upgrade-channel', 'tags'].some((k) => v[k] !== undefined);
       if (!e && !d && !u && !changes) {
         throw new UsageError(

@@ -8,7 +8,7 @@ import type { ArmClient } from './client.ts';
 import { CliError } from './client.ts';
 import type { AzCmd, Ctx } from './cmd.ts';
 import { NO_WAIT, RG, YES } from './cmd.ts';
-import { minMax, NODE_RUNTIME } from './aks.ts';
+import { autoscalerFlags, minMax, NODE_RUNTIME } from './aks.ts';
 import { toAz } from './shape.ts';
 
 const CLUSTER: OptSpec = { names: ['--cluster-name'], kind: 'string', required: true, help: 'The cluster name.' };
@@ -178,13 +178,7 @@ export const nodepoolCommands: AzCmd[] = [
     table: POOL_TABLE,
     async run(ctx) {
       const v = ctx.values;
-      const e = bool(v, 'enable-cluster-autoscaler');
-      const d = bool(v, 'disable-cluster-autoscaler');
-      const u = bool(v, 'update-cluster-autoscaler');
-      if (Number(e) + Number(d) + Number(u) > 1) {
-        throw new UsageError('Cannot specify more than one of "--enable-cluster-autoscaler", "--disable-cluster-autoscaler" and "--update-cluster-autoscaler" at the same time.');
-      }
-      const mm = minMax(v, e || u);
+      const { e, d, u, mm } = autoscalerFlags(v);
       if (!e && !d && !u && ['mode', 'node-taints', 'labels', 'tags', 'max-surge'].every((k) => v[k] === undefined)) {
         throw new UsageError(
           'Please specify one or more of "--enable-cluster-autoscaler" or "--disable-cluster-autoscaler" or "--update-cluster-autoscaler" or "--mode" or "--node-taints" or "--labels" or "--tags" or "--max-surge"',
