@@ -28,11 +28,20 @@ export class Admission {
   constructor(plugins: AdmissionPlugin[] = []) {
     this.plugins = plugins;
   }
+  // Plugins that do not apply answer synchronously; only a plugin's promise is waited for.
   async admit(a: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.admit) await p.admit(a);
+    for (const p of this.plugins) {
+      if (!p.admit) continue;
+      const r = p.admit(a);
+      if (r) await r;
+    }
   }
   async validate(a: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.validate) await p.validate(a);
+    for (const p of this.plugins) {
+      if (!p.validate) continue;
+      const r = p.validate(a);
+      if (r) await r;
+    }
   }
 }
 
@@ -45,7 +54,7 @@ const IMMORTAL = new Set(['default', 'kube-system', 'kube-public']);
 export function namespaceLifecycle(namespaces: () => Store): AdmissionPlugin {
   return {
     name: 'NamespaceLifecycle',
-    async validate(a) {
+    validate(a) {
       const { store } = a;
       if (store.info.resource === 'namespaces' && !store.info.group) {
         if (a.operation === 'DELETE' && IMMORTAL.has(a.obj.metadata?.name)) {
@@ -58,24 +67,29 @@ export function namespaceLifecycle(namespaces: () => Store): AdmissionPlugin {
       }
       if (!store.info.namespaced || a.operation !== 'CREATE' || !a.namespace) return;
       const nsStore = namespaces();
-      let ns = nsStore.cache.get(nsStore.key('', a.namespace))?.obj;
-      if (!ns) {
-        try {
-          ns = await nsStore.get('', a.namespace);
-        } catch {
+      const cached = nsStore.cache.get(nsStore.key('', a.namespace))?.obj;
+      if (cached) return checkNamespace(a, cached);
+      return nsStore.get('', a.namespace).then(
+        (ns) => checkNamespace(a, ns),
+        () => {
           throw notFound({ group: '', resource: 'namespaces' }, a.namespace);
-        }
-      }
-      if (ns.status?.phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
-        // Events about the namespace's teardown are still allowed, as upstream.
-        if (store.info.kind === 'Event') return;
-        throw new StatusError(
-          403,
-          'Forbidden',
-          `${store.gr.group ? `${store.gr.resource}.${store.gr.group}` : store.gr.resource} "${a.obj.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ${a.namespace} because it is being terminated`,
-          { name: a.obj.metadata?.name, group: store.gr.group, kind: store.gr.resource, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${a.namespace} is being terminated`, field: 'metadata.namespace' }] },
-        );
-      }
+        },
+      );
     },
   };
+}
+
+/** NamespaceLifecycle: refuses new objects in a namespace being terminated. */
+function checkNamespace(a: AdmissionAttributes, ns: Obj): void {
+  const { store } = a;
+  if (ns.status?.phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
+    // Events about the namespace's teardown are still allowed, as upstream.
+    if (store.info.kind === 'Event') return;
+    throw new StatusError(
+      403,
+      'Forbidden',
+      `${store.gr.group ? `${store.gr.resource}.${store.gr.group}` : store.gr.resource} "${a.obj.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ${a.namespace} because it is being terminated`,
+      { name: a.obj.metadata?.name, group: store.gr.group, kind: store.gr.resource, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${a.namespace} is being terminated`, field: 'metadata.namespace' }] },
+    );
+  }
 }

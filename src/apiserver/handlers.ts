@@ -1,13 +1,13 @@
 // The REST verbs over the generic store, as upstream's endpoint handlers
 // (k8s.io/apiserver/pkg/endpoints/handlers: get.go, create.go, update.go, patch.go, delete.go,
 // watch.go) and the subresources that are plain registry operations: status, scale, binding,
-// eviction, namespace finalize and CSR approval.
+// eviction, namespace finalize, CSR approval and pods/ephemeralcontainers.
 import { StatusError, badRequest, conflict, invalidError, invalid, methodNotAllowed, notFound, tooManyRequests } from '../machinery/errors.ts';
 import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Selector } from '../machinery/labels.ts';
 import { parseFieldSelector } from '../machinery/fields.ts';
 import { decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Negotiated } from './codec.ts';
 import type { RequestInfo } from './requestinfo.ts';
-import type { Store, DeleteOptions } from './registry/store.ts';
+import { encodedJSON, type Store, type DeleteOptions } from './registry/store.ts';
 import type { CacheEvent, EventType, Filter } from './watchcache.ts';
 import { rfc3339, type Obj, type RequestContext, type ResponseSink } from './types.ts';
 import { applyPatch } from './patch.ts';
@@ -103,7 +103,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
   if (sub === 'scale') return scale(store, r, ns);
   if (sub === 'binding' && store.info.resource === 'pods') return bind(store, r, ns);
   if (sub === 'eviction' && store.info.resource === 'pods') return evict(store, r, ns);
-  if (sub !== '' && !['status', 'finalize', 'approval'].includes(sub)) {
+  if (sub !== '' && !['status', 'finalize', 'approval', 'ephemeralcontainers'].includes(sub)) {
     const known = (store.info.subresources ?? []).some((s) => s.name === sub);
     if (!known) throw notFound({ group: '', resource: '' }, '');
     return undefined; // routed elsewhere (log, exec, ...)
@@ -316,7 +316,7 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
     const e = ev!;
     if (toTable) return `{"type":"${type}","object":${JSON.stringify(toTable(e.obj))}}\n`;
     if (partial) return `{"type":"${type}","object":${JSON.stringify(partialObject(e.obj, store))}}\n`;
-    e.json ??= JSON.stringify(withTypeMeta(e.obj, store));
+    e.json ??= jsonOf(withTypeMeta(e.obj, store));
     return `{"type":"${type}","object":${e.json}}\n`;
   };
 
@@ -328,7 +328,7 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
       send: (type, ev) => {
         if (res.writeEvent && !toTable && !partial) {
           if (closed) return;
-          ev.json ??= JSON.stringify(withTypeMeta(ev.obj, store));
+          ev.json ??= jsonOf(withTypeMeta(ev.obj, store));
           ev.shared ??= JSON.parse(ev.json) as Obj;
           res.writeEvent(type, ev.shared);
         } else write(lineFor(type, ev));
@@ -359,6 +359,11 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
     };
     timers.push(setTimeout(tick, every));
   }
+}
+
+/** JSON of an object, reusing the store's encoding of objects it wrote. */
+function jsonOf(obj: Obj): string {
+  return encodedJSON(obj) ?? JSON.stringify(obj);
 }
 
 export function withTypeMeta(obj: Obj, store: Store): Obj {

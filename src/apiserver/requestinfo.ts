@@ -101,6 +101,7 @@ export function requestInfo(method: string, pathname: string, query: URLSearchPa
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
   } catch {

@@ -6,12 +6,13 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
 import type { Backend } from '../storage/backend.ts';
 import { builtinResources, type ResourceInfo } from '../api/resources.ts';
 import { StatusError, badRequest, internalError, invalidError, methodNotAllowed, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
 import { requestInfo, type RequestInfo } from './requestinfo.ts';
 import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
-import { Store } from './registry/store.ts';
+import { Store, encodedJSON } from './registry/store.ts';
 import { strategyFor } from './registry/strategies.ts';
 import { Admission, namespaceLifecycle } from './admission.ts';
 import { priority } from './admission/priority.ts';
@@ -84,6 +85,11 @@ export interface ApiServerOptions {
   clock?: Clock;
   /** The address the `kubernetes` Service's endpoints point at (default: the listen host). */
   advertiseAddress?: string;
+  /**
+   * Also serve on this unix socket (same TLS and authentication; no connection filter, the socket
+   * has no peer address): the bridge a cluster's network namespace uses to reach its API server.
+   */
+  unixSocket?: string;
   /** Encryption at rest (--encryption-provider-config; see encryption/config.ts). */
   encryption?: EncryptionConfig;
   /** Audit logging (--audit-policy-file, --audit-log-path; see audit/audit.ts). */
@@ -136,6 +142,7 @@ export class ApiServer {
   readonly aggregator: Aggregator;
   #opts: ApiServerOptions;
   #server: Server | undefined;
+  #unixServer: Server | undefined;
   #sockets = new Set<Socket>();
   #discovery: DiscoveryDocuments;
   #served: ResourceInfo[];
@@ -147,6 +154,8 @@ export class ApiServer {
   /** Where exec, attach, port-forward and logs go: the node agents (set by whoever runs them). */
   streamBackend: StreamBackend | undefined;
   #inflight = { read: 0, mutating: 0 };
+  /** store(group, resource) answers: the preferred version's store. */
+  #preferred = new Map<string, Store>();
   #now: () => number;
   #compactor: Compactor;
   url = '';
@@ -186,6 +195,7 @@ export class ApiServer {
   #addStore(r: ResourceInfo) {
     const store = new Store(r, strategyFor(r), this.storage, this.admission, this.#opts.encryption?.forResource(r.group, r.resource));
     this.stores.set(`${r.group}/${r.version}/${r.resource}`, store);
+    this.#preferred.clear();
   }
 
   /** Serves a group-version from code (see GroupHandler); it shows up in discovery at once. */
@@ -204,6 +214,7 @@ export class ApiServer {
     this.stores.get(key)?.cache.stop();
     const store = new Store(info, strategy, this.storage, this.admission, this.#opts.encryption?.forResource(info.group, info.resource));
     this.stores.set(key, store);
+    this.#preferred.clear();
     this.#served = [...this.#served.filter((r) => `${r.group}/${r.version}/${r.resource}` !== key), info];
     this.#resourcesChanged();
     return store;
@@ -214,6 +225,7 @@ export class ApiServer {
     const key = `${group}/${version}/${resource}`;
     this.stores.get(key)?.cache.stop();
     this.stores.delete(key);
+    this.#preferred.clear();
     this.#served = this.#served.filter((r) => `${r.group}/${r.version}/${r.resource}` !== key);
     this.#resourcesChanged();
   }
@@ -226,7 +238,16 @@ export class ApiServer {
   /** The store of a resource, in its preferred (or given) version. */
   store(group: string, resource: string, version?: string): Store | undefined {
     if (version) return this.stores.get(`${group}/${version}/${resource}`);
-    for (const s of this.stores.values()) if (s.info.group === group && s.info.resource === resource) return s;
+    // Admission plugins look stores up on every write: remember the answers (cleared when stores change).
+    const id = `${group}/${resource}`;
+    const known = this.#preferred.get(id);
+    if (known) return known;
+    for (const s of this.stores.values()) {
+      if (s.info.group === group && s.info.resource === resource) {
+        this.#preferred.set(id, s);
+        return s;
+      }
+    }
     return undefined;
   }
 
@@ -254,35 +275,49 @@ export class ApiServer {
     for (const svc of this.store('', 'services')!.cache.list('/').items) this.allocator.remember(svc);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     const tls = this.#opts.tls;
-    const server = tls ? createHttpsServer({ ...tls, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
-    const filter = this.#opts.connectionFilter;
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 70_000;
-    server.on('connection', (s: Socket) => {
-      if (filter && !filter(s.remoteAddress)) {
-        s.destroy();
-        return;
-      }
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
-    // Requests node's HTTP parser refuses (oversized headers, garbage) still get a Status.
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
-      const big = err.code === 'HPE_HEADER_OVERFLOW';
-      const status = big
-        ? new StatusError(431, '', 'Request Header Fields Too Large').status
-        : badRequest(`malformed HTTP request: ${err.code ?? 'parse error'}`).status;
-      const body = JSON.stringify(status);
-      socket.end(`HTTP/1.1 ${big ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    });
+    const makeServer = (filter: ApiServerOptions['connectionFilter']): Server => {
+      const server = tls ? createHttpsServer({ ...tls, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 70_000;
+      server.on('connection', (s: Socket) => {
+        if (filter && !filter(s.remoteAddress)) {
+          s.destroy();
+          return;
+        }
+        this.#sockets.add(s);
+        s.on('close', () => this.#sockets.delete(s));
+      });
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
+      // Requests node's HTTP parser refuses (oversized headers, garbage) still get a Status.
+      server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+        if (!socket.writable) return;
+        const big = err.code === 'HPE_HEADER_OVERFLOW';
+        const status = big
+          ? new StatusError(431, '', 'Request Header Fields Too Large').status
+          : badRequest(`malformed HTTP request: ${err.code ?? 'parse error'}`).status;
+        const body = JSON.stringify(status);
+        socket.end(`HTTP/1.1 ${big ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      return server;
+    };
+    const server = makeServer(this.#opts.connectionFilter);
     this.#server = server;
     const host = this.#opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#opts.port ?? 6443, host, () => resolve());
     });
+    const socketPath = this.#opts.unixSocket;
+    if (socketPath) {
+      rmSync(socketPath, { force: true });
+      const unix = makeServer(undefined);
+      this.#unixServer = unix;
+      await new Promise<void>((resolve, reject) => {
+        unix.once('error', reject);
+        unix.listen(socketPath, () => resolve());
+      });
+      chmodSync(socketPath, 0o600);
+    }
     const port = (server.address() as AddressInfo).port;
     this.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
     await bootstrap(this, { host: this.#opts.advertiseAddress ?? host, port });
@@ -294,8 +329,10 @@ export class ApiServer {
   /** Swaps the serving certificate (and the client CAs) without a restart: new connections get them. */
   setTLS(tls: TLSOptions): void {
     this.#opts.tls = tls;
-    const server = this.#server as ReturnType<typeof createHttpsServer> | undefined;
-    server?.setSecureContext?.({ ...tls, minVersion: 'TLSv1.2' });
+    for (const s of [this.#server, this.#unixServer]) {
+      const server = s as ReturnType<typeof createHttpsServer> | undefined;
+      server?.setSecureContext?.({ ...tls, minVersion: 'TLSv1.2' });
+    }
   }
 
   async stop(): Promise<void> {
@@ -303,11 +340,12 @@ export class ApiServer {
     this.aggregator.stop();
     this.customResources.stop();
     for (const s of this.stores.values()) s.cache.stop();
-    if (this.#server) {
-      const closed = new Promise<void>((r) => this.#server!.close(() => r()));
-      for (const s of this.#sockets) s.destroy();
-      await closed;
-    }
+    const servers = [this.#server, this.#unixServer].filter((x): x is Server => x !== undefined);
+    const closed = servers.map((srv) => new Promise<void>((r) => srv.close(() => r())));
+    for (const s of this.#sockets) s.destroy();
+    await Promise.all(closed);
+    if (this.#unixServer && this.#opts.unixSocket) rmSync(this.#opts.unixSocket, { force: true });
+    this.#unixServer = undefined;
   }
 
   /** A context for writes the server makes itself (bootstrap, controllers in-process). */
@@ -337,7 +375,7 @@ export class ApiServer {
     res: ResponseSink,
   ): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url, 'http://x');
+    const url = parseRequestURL(req.url);
     const method = req.method;
     const info = requestInfo(method, url.pathname, url.searchParams);
     const longRunning = LONG_RUNNING.has(info.verb) || LONG_RUNNING_SUBRESOURCES.has(info.subresource);
@@ -406,7 +444,7 @@ export class ApiServer {
   }
 
   /** GET pods/log: the node agent's log stream, sent as it comes. */
-  async #logs(res: ResponseSink, info: RequestInfo, url: URL): Promise<number> {
+  async #logs(res: ResponseSink, info: RequestInfo, url: RequestURL): Promise<number> {
     const pod = await this.store('', 'pods')!.get(info.namespace, info.name);
     if (!this.streamBackend) throw new StatusError(503, 'ServiceUnavailable', 'no node agent can serve pods/log on this cluster');
     const { stream } = await handleLogs({ namespace: info.namespace, pod: info.name, query: url.searchParams, podObject: pod }, this.streamBackend);
@@ -456,7 +494,7 @@ export class ApiServer {
     return code;
   }
 
-  async #route(method: string, headers: IncomingHttpHeaders, res: ResponseSink, info: RequestInfo, url: URL, body: Buffer, user: UserInfo): Promise<number> {
+  async #route(method: string, headers: IncomingHttpHeaders, res: ResponseSink, info: RequestInfo, url: RequestURL, body: Buffer, user: UserInfo): Promise<number> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (!info.isResourceRequest) {
       if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
@@ -535,7 +573,9 @@ export class ApiServer {
     } else if (body && typeof body === 'object' && (body as Obj).kind !== 'Status' && !reply.list && (body as Obj).kind !== 'Scale' && (body as Obj).kind !== store.info.listKind) {
       body = withTypeMeta(body as Obj, store);
     }
-    const { body: text, contentType } = encode(body, n.format);
+    // Objects the store just wrote come with their JSON (the stored bytes plus resourceVersion).
+    const known = n.format === 'json' && body !== null && typeof body === 'object' ? encodedJSON(body) : undefined;
+    const { body: text, contentType } = known !== undefined ? { body: known, contentType: 'application/json' } : encode(body, n.format);
     return this.#send(res, reply.code, text, contentType, headers);
   }
 
@@ -595,6 +635,29 @@ function reviewBody(obj: unknown, kind: string, apiVersion: string): Obj {
   return { ...o, apiVersion, kind };
 }
 
+/** The parts of a request URL the server reads. */
+type RequestURL = Pick<URL, 'pathname' | 'search' | 'searchParams'>;
+
+/** Paths a URL parser would leave exactly as they are: no dot segments, escapes of dots, backslashes or odd characters. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+const PLAIN_QUERY = /^[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
+
+/** Parses a request target; plain ones (nearly every API request) without a full URL parse. */
+function parseRequestURL(target: string): RequestURL {
+  const q = target.indexOf('?');
+  const pathname = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? '' : target.slice(q + 1);
+  if (!PLAIN_PATH.test(pathname) || pathname.includes('/.') || /%2e/i.test(pathname) || (query && !PLAIN_QUERY.test(query))) return new URL(target, 'http://x');
+  let params: URLSearchParams | undefined;
+  return {
+    pathname,
+    search: query ? '?' + query : '',
+    get searchParams() {
+      return (params ??= new URLSearchParams(query));
+    },
+  };
+}
+
 function pathNotFound(): StatusError {
   return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
@@ -609,15 +672,37 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     req.resume();
     throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Plain listeners, written inline (no named closures to build): cheaper than an async iterator.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        done = true;
+        req.resume();
+        reject(new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    req.on('error', (e: Error) => {
+      if (done) return;
+      done = true;
+      reject(e);
+    });
+    req.on('close', () => {
+      // Closed before the body was complete: the client went away.
+      if (done) return;
+      done = true;
+      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
+  });
 }

@@ -23,8 +23,17 @@ export interface RequestContext {
 }
 
 /** RFC 3339 with seconds precision, as metav1.Time serializes. */
+let lastSecond = NaN;
+let lastRfc3339 = '';
+
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  // Every write in the same second stamps the same text: format it once.
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastRfc3339 = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = sec;
+  }
+  return lastRfc3339;
 }
 
 /** RFC 3339 with microseconds, as metav1.MicroTime serializes. */

@@ -208,6 +208,11 @@ export class WatchCache {
     return { items: out.map((x) => x[1]), rv: this.#rv };
   }
 
+  /** Calls `fn` for every object under `keyPrefix`, in no particular order (no copy, no sort). */
+  forEach(keyPrefix: string, fn: (obj: Obj, key: string) => void): void {
+    for (const [k, it] of this.#items) if (k.startsWith(keyPrefix)) fn(it.obj, k);
+  }
+
   get size(): number {
     return this.#items.size;
   }

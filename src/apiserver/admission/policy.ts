@@ -255,32 +255,38 @@ export function validatingAdmissionPolicy(deps: WebhookDeps): AdmissionPlugin {
   const bindings = () => deps.store('admissionregistration.k8s.io', 'validatingadmissionpolicybindings');
   return {
     name: 'ValidatingAdmissionPolicy',
-    async validate(a) {
-      const bs = list(bindings());
-      if (bs.length === 0) return;
-      const r = matchRequest(a);
-      if (isExempt(r)) return;
-      const byName = new Map(list(policies()).map((p) => [p.metadata.name as string, p]));
-      const sorted = bs.slice().sort((x, y) => (x.metadata.name < y.metadata.name ? -1 : 1));
-      let denied: { policy: string; binding: string; d: Decision } | undefined;
-      for (const b of sorted) {
-        const policy = byName.get(b.spec?.policyName);
-        if (!policy) continue;
-        if (!matchResourcesApply(policy.spec?.matchConstraints ?? {}, r, deps)) continue;
-        if (b.spec?.matchResources && !matchResourcesApply(b.spec.matchResources, r, deps)) continue;
-        const decisions = evaluatePolicy(policy, a, r, deps);
-        if (decisions === 'skip' || decisions.length === 0) continue;
-        const actions: string[] = b.spec?.validationActions ?? ['Deny'];
-        for (const d of decisions) {
-          if (actions.includes('Deny')) denied ??= { policy: policy.metadata.name, binding: b.metadata.name, d };
-          if (actions.includes('Warn')) a.ctx.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${b.metadata.name}': ${d.message}`);
-        }
-      }
-      if (!denied) return;
-      const message = `ValidatingAdmissionPolicy '${denied.policy}' with binding '${denied.binding}' denied request: ${denied.d.message}`;
-      const base = forbidden(a.store.gr, r.name, message);
-      const reason = (denied.d.reason || 'Invalid') as StatusReason;
-      throw new StatusError(reasonToCode(reason), reason, base.message, { ...base.status.details, causes: [{ reason: '', message }] });
+    // Without any binding (the usual case) the plugin answers at once.
+    validate(a) {
+      const b = bindings();
+      return !b || b.cache.size === 0 ? undefined : check(a);
     },
   };
+
+  async function check(a: AdmissionAttributes): Promise<void> {
+    const bs = list(bindings());
+    if (bs.length === 0) return;
+    const r = matchRequest(a);
+    if (isExempt(r)) return;
+    const byName = new Map(list(policies()).map((p) => [p.metadata.name as string, p]));
+    const sorted = bs.slice().sort((x, y) => (x.metadata.name < y.metadata.name ? -1 : 1));
+    let denied: { policy: string; binding: string; d: Decision } | undefined;
+    for (const b of sorted) {
+      const policy = byName.get(b.spec?.policyName);
+      if (!policy) continue;
+      if (!matchResourcesApply(policy.spec?.matchConstraints ?? {}, r, deps)) continue;
+      if (b.spec?.matchResources && !matchResourcesApply(b.spec.matchResources, r, deps)) continue;
+      const decisions = evaluatePolicy(policy, a, r, deps);
+      if (decisions === 'skip' || decisions.length === 0) continue;
+      const actions: string[] = b.spec?.validationActions ?? ['Deny'];
+      for (const d of decisions) {
+        if (actions.includes('Deny')) denied ??= { policy: policy.metadata.name, binding: b.metadata.name, d };
+        if (actions.includes('Warn')) a.ctx.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${b.metadata.name}': ${d.message}`);
+      }
+    }
+    if (!denied) return;
+    const message = `ValidatingAdmissionPolicy '${denied.policy}' with binding '${denied.binding}' denied request: ${denied.d.message}`;
+    const base = forbidden(a.store.gr, r.name, message);
+    const reason = (denied.d.reason || 'Invalid') as StatusReason;
+    throw new StatusError(reasonToCode(reason), reason, base.message, { ...base.status.details, causes: [{ reason: '', message }] });
+  }
 }

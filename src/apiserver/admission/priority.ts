@@ -9,15 +9,14 @@ import type { Obj } from '../types.ts';
 export function priority(classes: () => Store): AdmissionPlugin {
   return {
     name: 'Priority',
-    async admit(a) {
+    admit(a) {
       if (a.operation !== 'CREATE' || a.store.info.resource !== 'pods' || a.store.info.group !== '') return;
       const pod = a.obj;
       const spec = (pod.spec ??= {});
       const store = classes();
-      const all = store.cache.list(`${store.prefix}/`).items;
       let pc: Obj | undefined;
       if (spec.priorityClassName) {
-        pc = all.find((c) => c.metadata?.name === spec.priorityClassName);
+        pc = typeof spec.priorityClassName === 'string' ? store.cache.get(store.key('', spec.priorityClassName))?.obj : undefined;
         if (!pc) {
           throw new StatusError(403, 'Forbidden', `pods "${pod.metadata?.name ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`, {
             name: pod.metadata?.name,
@@ -25,7 +24,17 @@ export function priority(classes: () => Store): AdmissionPlugin {
           });
         }
       } else {
-        pc = all.filter((c) => c.globalDefault === true).sort((x, y) => (y.value ?? 0) - (x.value ?? 0))[0];
+        // The global default with the highest value (the first by name among equals).
+        let pcKey = '';
+        store.cache.forEach(`${store.prefix}/`, (c, key) => {
+          if (c.globalDefault !== true) return;
+          const v = c.value ?? 0;
+          const best = pc ? (pc.value ?? 0) : 0;
+          if (!pc || v > best || (v === best && key < pcKey)) {
+            pc = c;
+            pcKey = key;
+          }
+        });
         if (pc) spec.priorityClassName = pc.metadata.name;
       }
       const value = pc ? (pc.value ?? 0) : 0;

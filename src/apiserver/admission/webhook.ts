@@ -564,59 +564,70 @@ export function webhookPlugins(deps: WebhookDeps): WebhookPlugins {
   return {
     mutating: {
       name: 'MutatingAdmissionWebhook',
-      async admit(a) {
-        const configs = sortedConfigs(mutatingStore());
-        if (configs.length === 0) return;
-        const r = matchRequest(a);
-        const hooks = matchingHooks(configs, r, deps);
-        if (hooks.length === 0) return;
-        const target = a.operation === 'DELETE' ? undefined : a.obj;
-        // reinvocationPolicy IfNeeded: a webhook that ran before a later one changed the object runs once more.
-        const ranIfNeeded: Invocation[] = [];
-        let changedAfterIfNeeded = false;
-        for (const inv of hooks) {
-          const resp = await invoke(a, r, inv, target, deps);
-          if (!resp) continue;
-          addWarnings(a, resp);
-          if (!resp.allowed) throw denialError(inv.hook.name, resp.status);
-          const changed = target ? applyResponsePatch(inv.hook, resp, target, inv, r) : false;
-          if (changed && ranIfNeeded.length > 0) changedAfterIfNeeded = true;
-          if (inv.hook.reinvocationPolicy === 'IfNeeded') ranIfNeeded.push(inv);
-        }
-        if (!changedAfterIfNeeded || !target) return;
-        for (const inv of ranIfNeeded) {
-          const resp = await invoke(a, r, inv, target, deps);
-          if (!resp) continue;
-          addWarnings(a, resp);
-          if (!resp.allowed) throw denialError(inv.hook.name, resp.status);
-          applyResponsePatch(inv.hook, resp, target, inv, r);
-        }
+      // Without any configuration (the usual case) the plugin answers at once.
+      admit(a) {
+        const s = mutatingStore();
+        return !s || s.cache.size === 0 ? undefined : mutate(a);
       },
     },
     validating: {
       name: 'ValidatingAdmissionWebhook',
-      async validate(a) {
-        const configs = sortedConfigs(validatingStore());
-        if (configs.length === 0) return;
-        const r = matchRequest(a);
-        const hooks = matchingHooks(configs, r, deps);
-        if (hooks.length === 0) return;
-        const obj = a.operation === 'DELETE' ? undefined : a.obj;
-        // Validating webhooks are called in parallel; the first failure in hook order is reported.
-        const results = await Promise.allSettled(hooks.map((inv) => invoke(a, r, inv, obj, deps)));
-        let first: unknown;
-        results.forEach((res, i) => {
-          if (res.status === 'rejected') {
-            first ??= res.reason;
-            return;
-          }
-          const resp = res.value;
-          if (!resp) return;
-          addWarnings(a, resp);
-          if (!resp.allowed) first ??= denialError(hooks[i]!.hook.name, resp.status);
-        });
-        if (first) throw first;
+      validate(a) {
+        const s = validatingStore();
+        return !s || s.cache.size === 0 ? undefined : check(a);
       },
     },
   };
+
+  async function mutate(a: AdmissionAttributes): Promise<void> {
+    const configs = sortedConfigs(mutatingStore());
+    if (configs.length === 0) return;
+    const r = matchRequest(a);
+    const hooks = matchingHooks(configs, r, deps);
+    if (hooks.length === 0) return;
+    const target = a.operation === 'DELETE' ? undefined : a.obj;
+    // reinvocationPolicy IfNeeded: a webhook that ran before a later one changed the object runs once more.
+    const ranIfNeeded: Invocation[] = [];
+    let changedAfterIfNeeded = false;
+    for (const inv of hooks) {
+      const resp = await invoke(a, r, inv, target, deps);
+      if (!resp) continue;
+      addWarnings(a, resp);
+      if (!resp.allowed) throw denialError(inv.hook.name, resp.status);
+      const changed = target ? applyResponsePatch(inv.hook, resp, target, inv, r) : false;
+      if (changed && ranIfNeeded.length > 0) changedAfterIfNeeded = true;
+      if (inv.hook.reinvocationPolicy === 'IfNeeded') ranIfNeeded.push(inv);
+    }
+    if (!changedAfterIfNeeded || !target) return;
+    for (const inv of ranIfNeeded) {
+      const resp = await invoke(a, r, inv, target, deps);
+      if (!resp) continue;
+      addWarnings(a, resp);
+      if (!resp.allowed) throw denialError(inv.hook.name, resp.status);
+      applyResponsePatch(inv.hook, resp, target, inv, r);
+    }
+  }
+
+  async function check(a: AdmissionAttributes): Promise<void> {
+    const configs = sortedConfigs(validatingStore());
+    if (configs.length === 0) return;
+    const r = matchRequest(a);
+    const hooks = matchingHooks(configs, r, deps);
+    if (hooks.length === 0) return;
+    const obj = a.operation === 'DELETE' ? undefined : a.obj;
+    // Validating webhooks are called in parallel; the first failure in hook order is reported.
+    const results = await Promise.allSettled(hooks.map((inv) => invoke(a, r, inv, obj, deps)));
+    let first: unknown;
+    results.forEach((res, i) => {
+      if (res.status === 'rejected') {
+        first ??= res.reason;
+        return;
+      }
+      const resp = res.value;
+      if (!resp) return;
+      addWarnings(a, resp);
+      if (!resp.allowed) first ??= denialError(hooks[i]!.hook.name, resp.status);
+    });
+    if (first) throw first;
+  }
 }

@@ -9,6 +9,7 @@ import { StatusError, alreadyExists, badRequest, conflict, gone, internalError, 
 import type { ResourceInfo } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
+import { validateEphemeralContainersUpdate } from '../../api/validation/pod.ts';
 import { convert, storageVersionOf } from '../../api/conversion/index.ts';
 import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../watchcache.ts';
 import { rfc3339, type Obj, type RequestContext } from '../types.ts';
@@ -78,6 +79,21 @@ function randomSuffix(n = 5): string {
 }
 
 const clone = (o: Obj): Obj => structuredClone(o);
+
+/** A stored JSON text and where its metadata object ends (-1: not the API's shape, e.g. converted). */
+interface Encoded {
+  text: string;
+  metaEnd: number;
+  metaEmpty: boolean;
+}
+
+/** The API's JSON of objects the store just wrote (see Store.#withEncoding); they are never mutated after. */
+const encodings = new WeakMap<object, string>();
+
+/** The JSON of `obj` when the store wrote it and knows it already (undefined otherwise). */
+export function encodedJSON(obj: object): string | undefined {
+  return encodings.get(obj);
+}
 
 function sameJSON(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -170,9 +186,72 @@ export class Store {
   }
 
   #encodePlain(obj: Obj): Buffer {
+    return Buffer.from(this.#encodeText(obj).text);
+  }
+
+  /**
+   * The stored JSON of `obj` (without resourceVersion), as JSON.stringify would write
+   * `{ ...obj, apiVersion, kind, metadata }`, built key by key so that the API's JSON of the
+   * written object can be had from it by adding the resourceVersion (see #withEncoding).
+   */
+  #encodeText(obj: Obj): Encoded {
     const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
-    const own = { ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta };
-    return Buffer.from(JSON.stringify(this.#storageVersion ? convert(own, this.#storageVersion) : own));
+    if (this.#storageVersion) {
+      const own = { ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta };
+      return { text: JSON.stringify(convert(own, this.#storageVersion)), metaEnd: -1, metaEmpty: false };
+    }
+    let text = '{';
+    let metaEnd = -1;
+    let metaEmpty = false;
+    let hasApiVersion = false;
+    let hasKind = false;
+    let hasMeta = false;
+    for (const k of Object.keys(obj)) {
+      let v: unknown;
+      if (k === 'apiVersion') {
+        hasApiVersion = true;
+        v = this.apiVersion;
+      } else if (k === 'kind') {
+        hasKind = true;
+        v = this.info.kind;
+      } else if (k === 'metadata') {
+        hasMeta = true;
+        v = meta;
+      } else v = obj[k];
+      const part = JSON.stringify(v) as string | undefined;
+      if (part === undefined) continue;
+      text += (text.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + part;
+      if (k === 'metadata') {
+        metaEnd = text.length;
+        metaEmpty = part === '{}';
+      }
+    }
+    // Missing type and metadata go last, where an object spread would put them.
+    if (!hasApiVersion) text += (text.length > 1 ? ',' : '') + '"apiVersion":' + JSON.stringify(this.apiVersion);
+    if (!hasKind) text += (text.length > 1 ? ',' : '') + '"kind":' + JSON.stringify(this.info.kind);
+    if (!hasMeta) {
+      const part = JSON.stringify(meta);
+      text += (text.length > 1 ? ',' : '') + '"metadata":' + part;
+      metaEnd = text.length;
+      metaEmpty = part === '{}';
+    }
+    return { text: text + '}', metaEnd, metaEmpty };
+  }
+
+  /**
+   * Records the JSON the API answers with for an object just written at `rv` (obj carries the
+   * resourceVersion already): the stored text with the resourceVersion put back where it sits in
+   * obj.metadata — when that is last (always on create) — so neither the response nor any
+   * watcher needs to encode the object again.
+   */
+  #withEncoding(obj: Obj, enc: Encoded): Obj {
+    if (enc.metaEnd < 0 || obj.apiVersion !== this.apiVersion || obj.kind !== this.info.kind) return obj;
+    let last: string | undefined;
+    for (const k in obj.metadata) last = k;
+    if (last !== 'resourceVersion') return obj;
+    const rv = `"resourceVersion":${JSON.stringify(obj.metadata.resourceVersion)}`;
+    encodings.set(obj, enc.text.slice(0, enc.metaEnd - 1) + (enc.metaEmpty ? rv : ',' + rv) + enc.text.slice(enc.metaEnd - 1));
+    return obj;
   }
 
   /** Decrypts a stored value; one no provider can read is a 500 naming it, and stays as it is. */
@@ -256,8 +335,10 @@ export class Store {
     }
     try {
       const key = this.key(meta.namespace ?? '', meta.name);
-      const r = await this.#backend.create(key, this.#encode(obj, key), this.#ttl(obj));
-      return this.#remember(obj, key, r.kv.modRevision);
+      const enc = this.#encodeText(obj);
+      const plain = Buffer.from(enc.text);
+      const r = await this.#backend.create(key, this.#transformer ? this.#transformer.toStorage(plain, key) : plain, this.#ttl(obj));
+      return this.#withEncoding(this.#remember(obj, key, r.kv.modRevision), enc);
     } catch (e) {
       this.#mapStorageError(e, meta.name);
     }
@@ -412,6 +493,13 @@ export class Store {
         next.status = obj.status;
       }
       else if (subresource === 'approval') next.status = { ...(next.status ?? {}), conditions: obj.status?.conditions };
+      else if (subresource === 'ephemeralcontainers') {
+        // pods/ephemeralcontainers: spec.ephemeralContainers only (upstream's podEphemeralContainersStrategy).
+        const eph = obj.spec?.ephemeralContainers;
+        next.spec = { ...(next.spec ?? {}) };
+        if (eph === undefined || eph === null) delete next.spec.ephemeralContainers;
+        else next.spec.ephemeralContainers = eph;
+      }
       else if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
       for (const k of Object.keys(obj)) delete obj[k];
@@ -437,7 +525,8 @@ export class Store {
     meta.resourceVersion = om.resourceVersion;
     await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     // A binding only sets the node (checked by its handler); pod update validation forbids that change.
-    const errs = subresource === 'binding' ? [] : this.strategy.validateUpdate(obj, old, ctx);
+    const errs =
+      subresource === 'binding' ? [] : subresource === 'ephemeralcontainers' ? validateEphemeralContainersUpdate(obj, old) : this.strategy.validateUpdate(obj, old, ctx);
     if (errs.length) this.#invalid(obj, errs);
     await this.#admission.validate({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     await this.hooks.beforeUpdate?.(obj, old, ctx);
@@ -455,7 +544,8 @@ export class Store {
     // A write that changes nothing is not written (its resourceVersion stays), as upstream.
     // (Encrypted: compare plaintexts, and write a value a rotated-out key still reads, as upstream's stale.)
     const key = this.key(namespace, name);
-    const plain = this.#encodePlain(obj);
+    const enc = this.#encodeText(obj);
+    const plain = Buffer.from(enc.text);
     if (this.#transformer) {
       const stored = this.#fromStorage(kv);
       if (!stored.stale && plain.equals(stored.data)) return old;
@@ -463,7 +553,7 @@ export class Store {
     if (ctx.dryRun) return obj;
     const bytes = this.#transformer ? this.#transformer.toStorage(plain, key) : plain;
     const r = await this.#backend.update(key, bytes, kv.modRevision, this.#ttl(obj));
-    return this.#remember(obj, key, r.kv.modRevision);
+    return this.#withEncoding(this.#remember(obj, key, r.kv.modRevision), enc);
   }
 
   /**

@@ -158,9 +158,20 @@ export function entryTime(now: number): string {
   return rfc3339(now);
 }
 
+let lastUserAgent = '';
+let lastManager = '';
+
 /** The manager name from a User-Agent: up to the first '/', printable characters only, at most 128 bytes. */
 export function managerFromUserAgent(ua: string | string[] | undefined): string {
   const s = (Array.isArray(ua) ? ua[0] : ua) ?? '';
+  // Clients send the same User-Agent on every request.
+  if (s === lastUserAgent) return lastManager;
+  lastManager = managerFromString(s);
+  lastUserAgent = s;
+  return lastManager;
+}
+
+function managerFromString(s: string): string {
   const head = s.split('/')[0]!;
   let out = '';
   let bytes = 0;

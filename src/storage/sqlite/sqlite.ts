@@ -82,6 +82,7 @@ export class SqliteBackend implements Backend {
   #clock: Clock;
   #closed = false;
   #s: ReturnType<SqliteBackend['prepare']>;
+  #applyAll: (batch: Op[], results: (WatchEvent | StorageError)[], now: number) => void;
   /** Highest revision that is durable (and acknowledged, and published). */
   #durableRev: number;
   /** Committed transactions waiting for a WAL sync. */
@@ -103,6 +104,10 @@ export class SqliteBackend implements Backend {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     this.#s = this.prepare();
+    // One transaction function for every batch (building one per batch costs on each flush).
+    this.#applyAll = this.#db.transaction((batch: Op[], results: (WatchEvent | StorageError)[], now: number) => {
+      for (const op of batch) results.push(this.#apply(op, now));
+    });
     const seq = this.#db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`).get() as { seq: number } | undefined;
     this.#rev = seq?.seq ?? 0;
     this.#durableRev = this.#rev;
@@ -118,6 +123,7 @@ export class SqliteBackend implements Backend {
     const db = this.#db;
     return {
       current: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key = ?`),
+      exists: db.prepare(`SELECT rev FROM kv WHERE key = ?`).pluck(),
       getAt: db.prepare(`SELECT * FROM log WHERE key = ? AND rev <= ? ORDER BY rev DESC LIMIT 1`),
       byRev: db.prepare(`SELECT * FROM log WHERE rev = ?`),
       insert: db.prepare(`INSERT INTO log (rev, key, kind, create_rev, prev_rev, ttl, expires_at, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -170,7 +176,8 @@ export class SqliteBackend implements Backend {
   /** Applies one queued write inside the open transaction; returns its event, or the error to report. */
   #apply(op: Op, now: number): WatchEvent | StorageError {
     const s = this.#s;
-    const cur = s.current.get(op.key) as Row | undefined;
+    // A create only needs to know the key is free (the row, with its value, only for the error).
+    const cur = op.t === 'create' && s.exists.get(op.key) === undefined ? undefined : (s.current.get(op.key) as Row | undefined);
     const prev = cur ? toKv(cur) : undefined;
     if (op.t === 'create') {
       if (prev) return new StorageError('KeyExists', `key exists: ${op.key}`, { current: prev });
@@ -209,9 +216,7 @@ export class SqliteBackend implements Backend {
     const startRev = this.#rev;
     const now = this.#clock.now();
     try {
-      this.#db.transaction(() => {
-        for (const op of batch) results.push(this.#apply(op, now));
-      })();
+      this.#applyAll(batch, results, now);
     } catch (e) {
       // The transaction rolled back: nothing of this batch was written.
       this.#rev = startRev;
