@@ -1,8 +1,10 @@
 // AKS's network profile rules: plugins kubenet/azure/none, podCidr/serviceCidr/dnsServiceIP
 // (the DNS IP lies inside the service CIDR and is not its first address, the CIDRs do not overlap),
-// max-pods ranges per plugin, and the loopback ranges Skiff gives each managed cluster's data plane.
+// max-pods ranges per plugin, and the loopback ranges Skiff gives each managed cluster's data plane;
+// explicit ranges outside loopback are served in the cluster's own network namespace (its VNet).
 import { ERROR_CODES, MAX_PODS } from './data/catalog.ts';
 import { ArmError } from './arm/errors.ts';
+import { isRoot } from '../cluster/netns.ts';
 
 export interface Cidr {
   base: number;
@@ -70,11 +72,47 @@ export function loopbackRanges(slot: number): { nodeCidr: string; podCidr: strin
   };
 }
 
+/** Whether a stored network profile puts the cluster in its own network namespace (any range outside 127.0.0.0/8). */
+export function isVNetProfile(np: { podCidr?: string; serviceCidr?: string }): boolean {
+  return [np.podCidr, np.serviceCidr].some((c) => {
+    const p = c ? parseCidr(c) : undefined;
+    return p !== undefined && !isLoopback(p);
+  });
+}
+
+/** AKS's node subnet for kubenet clusters (10.224.0.0/16 of the 10.224.0.0/12 VNet), else the first free candidate. */
+const VNET_NODE_CANDIDATES = ['10.224.0.0/16', '10.225.0.0/16', '172.16.0.0/16', '192.168.0.0/16', '100.64.0.0/16'];
+
+/**
+ * A VNet cluster's node range and the `kubernetes` endpoint address in it: AKS's node subnet
+ * unless the pod or service CIDR overlaps it. The endpoint is the range's last usable address
+ * but one (nodes are numbered from the bottom).
+ */
+export function vnetRanges(np: { podCidr?: string; serviceCidr: string }): { nodeCidr: string; apiAddress: string } {
+  const taken = [np.podCidr, np.serviceCidr].map((c) => (c ? parseCidr(c) : undefined)).filter((c): c is Cidr => !!c);
+  for (const cand of VNET_NODE_CANDIDATES) {
+    const c = parseCidr(cand)!;
+    if (!taken.some((t) => overlaps(t, c))) return { nodeCidr: cand, apiAddress: formatIPv4(c.base + size(c) - 2) };
+  }
+  throw invalid('networkProfile', 'The pod and service CIDRs leave no room for the node subnet (tried 10.224.0.0/16, 10.225.0.0/16, 172.16.0.0/16, 192.168.0.0/16, 100.64.0.0/16).');
+}
+
+/** The cluster's node range: its loopback slot's, or its VNet's. */
+export function nodeCidrOf(np: { podCidr?: string; serviceCidr: string }, slot: number): string {
+  return isVNetProfile(np) ? vnetRanges(np).nodeCidr : loopbackRanges(slot).nodeCidr;
+}
+
+export interface ResolveOptions {
+  /** Whether this service may create network namespaces (default: effective uid 0). */
+  isRoot?: () => boolean;
+}
+
 /**
  * Validates and completes a network profile for a new cluster; with no explicit ranges the
- * cluster's loopback ranges are used. Throws ArmError (nothing has been made yet).
+ * cluster's loopback ranges are used; explicit ranges outside 127.0.0.0/8 get a VNet (a network
+ * namespace, root only). Throws ArmError (nothing has been made yet).
  */
-export function resolveNetworkProfile(input: Record<string, any> | undefined, slot: number): NetworkProfile & { nodeCidr: string } {
+export function resolveNetworkProfile(input: Record<string, any> | undefined, slot: number, opts: ResolveOptions = {}): NetworkProfile & { nodeCidr: string } {
   const p = { ...(input ?? {}) };
   const plugin = (p.networkPlugin ?? 'kubenet') as string;
   if (!['kubenet', 'azure', 'none'].includes(plugin)) {
@@ -105,18 +143,26 @@ export function resolveNetworkProfile(input: Record<string, any> | undefined, sl
     if (!pod) throw invalid('networkProfile.podCidr', `'${podCidr}' is not a valid CIDR.`);
     if (overlaps(pod, svc)) throw invalid('networkProfile.podCidr', `The pod CIDR ${podCidr} overlaps the service CIDR ${serviceCidr}; they must not overlap.`);
   }
-  const nodeCidr = parseCidr(loop.nodeCidr)!;
   const allLoopback = isLoopback(svc) && (!pod || isLoopback(pod));
-  if (!allLoopback) {
-    throw new ArmError(
-      400,
-      ERROR_CODES.unsupportedNetwork,
-      `Skiff runs every managed cluster's data plane on loopback addresses (127.0.0.0/8); the ranges ${[podCidr, serviceCidr].filter(Boolean).join(', ')} would need root and a network namespace, which this service does not build yet. Leave podCidr/serviceCidr/dnsServiceIP unset (Skiff picks free 127.x ranges) or choose ranges inside 127.0.0.0/8.`,
-    );
-  }
-  for (const [name, c] of [['serviceCidr', svc], ['podCidr', pod]] as const) {
-    if (c && overlaps(c, nodeCidr)) throw invalid(`networkProfile.${name}`, `The ${name} overlaps the cluster's node address range ${loop.nodeCidr}.`);
-    if (c && overlaps(c, DEFAULT_CLUSTER_RANGE)) throw invalid(`networkProfile.${name}`, `The ${name} overlaps the address ranges of the default Skiff cluster (127.0.0.0/9 is taken by it, below 127.32.0.0).`);
+  let nodeCidrText = loop.nodeCidr;
+  if (allLoopback) {
+    const nodeCidr = parseCidr(loop.nodeCidr)!;
+    for (const [name, c] of [['serviceCidr', svc], ['podCidr', pod]] as const) {
+      if (c && overlaps(c, nodeCidr)) throw invalid(`networkProfile.${name}`, `The ${name} overlaps the cluster's node address range ${loop.nodeCidr}.`);
+      if (c && overlaps(c, DEFAULT_CLUSTER_RANGE)) throw invalid(`networkProfile.${name}`, `The ${name} overlaps the address ranges of the default Skiff cluster (127.0.0.0/9 is taken by it, below 127.32.0.0).`);
+    }
+  } else {
+    const root = opts.isRoot ?? isRoot;
+    if (!root()) {
+      const uid = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
+      throw new ArmError(
+        400,
+        ERROR_CODES.unsupportedNetwork,
+        `The ranges ${[podCidr, serviceCidr].filter(Boolean).join(', ')} lie outside loopback (127.0.0.0/8): Skiff serves such a cluster inside its own network namespace (its VNet), which it creates on this machine, and that needs root; this management service runs ${uid === undefined ? 'without root' : `as uid ${uid}`}. Run it as root (sudo skiff up), or leave podCidr/serviceCidr/dnsServiceIP unset (Skiff picks free 127.x ranges) or choose ranges inside 127.0.0.0/8.`,
+        'networkProfile',
+      );
+    }
+    nodeCidrText = vnetRanges({ ...(podCidr ? { podCidr } : {}), serviceCidr }).nodeCidr;
   }
   const out: NetworkProfile & { nodeCidr: string } = {
     ...p,
@@ -127,7 +173,7 @@ export function resolveNetworkProfile(input: Record<string, any> | undefined, sl
     outboundType: p.outboundType ?? 'loadBalancer',
     loadBalancerSku: p.loadBalancerSku ?? 'standard',
     ipFamilies: ['IPv4'],
-    nodeCidr: loop.nodeCidr,
+    nodeCidr: nodeCidrText,
   };
   if (podCidr !== undefined) Object.assign(out, { podCidr, podCidrs: [podCidr] });
   return out;

@@ -106,6 +106,8 @@ export interface RuntimeOptions {
   /** The tier's API inflight limits. */
   inflight?: { read: number; mutating: number };
   authorizedIPRanges?: string[];
+  /** A VNet cluster: its network namespace, the ranges local in it and the `kubernetes` endpoint address. */
+  vnet?: { netns: string; localCidrs: string[]; apiAddress: string };
   clock?: Clock;
 }
 
@@ -133,6 +135,7 @@ export class ClusterRuntime {
       version: `v${o.version}`,
       serviceCIDR: o.serviceCIDR,
       network: o.network,
+      ...(o.vnet ? { vnet: o.vnet } : {}),
       dns: true,
       proxy: true,
       ...(o.inflight ? { maxRequestsInflight: o.inflight.read, maxMutatingRequestsInflight: o.inflight.mutating } : {}),

@@ -35,7 +35,7 @@ const create = (name: string, props: Record<string, unknown>) => call('PUT', `${
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'skiff-aks-svc-'));
-  svc = new ManagementService({ dataDir, drainTimeoutMs: 5_000 });
+  svc = new ManagementService({ dataDir, drainTimeoutMs: 5_000, isRoot: () => false });
   await svc.start();
   ca = readFileSync(svc.caFile, 'utf8');
   assert.equal((await call('PUT', `/subscriptions/${svc.subscriptionId}/resourcegroups/rg?api-version=2025-04-01`, { location: 'eastus' })).status, 201);

@@ -13,7 +13,8 @@ import { ArmServer, type ArmRequest, type ArmResponse } from './arm/server.ts';
 import { ArmError, groupNotFound, notFound } from './arm/errors.ts';
 import { Store, clusterKey, type ClusterRecord, type OperationRecord, type PoolRecord } from './store.ts';
 import { ClusterRuntime, NODE_IMAGE_VERSION, nodeName, poolNodeSpec, vmssId } from './provisioner.ts';
-import { checkMaxPods, checkNetworkUnchanged, loopbackRanges, maxPodsDefault, overlaps, parseCidr, resolveNetworkProfile } from './network.ts';
+import { checkMaxPods, checkNetworkUnchanged, isVNetProfile, loopbackRanges, maxPodsDefault, nodeCidrOf, overlaps, parseCidr, resolveNetworkProfile, vnetRanges } from './network.ts';
+import { deleteNetns, netnsName } from '../cluster/netns.ts';
 import {
   DEFAULT_VM_SIZE, ERROR_CODES, LIMITS, SUPPORTED_VERSIONS, TIERS, compareVersions, defaultVersion, minorNumber, minorOf, resolveVersion, upgradesFrom, vmSize, type Tier,
 } from './data/catalog.ts';
@@ -28,6 +29,8 @@ export interface ManagementServiceOptions {
   clock?: Clock;
   /** Drain timeout for scale-down and upgrades (AKS: 30 minutes). */
   drainTimeoutMs?: number;
+  /** Whether this service may create network namespaces for VNet clusters (default: effective uid 0). */
+  isRoot?: () => boolean;
   /** Node runtime of pools that do not set `nodeRuntime` (default `process`). */
   defaultNodeRuntime?: 'process' | 'sim';
   /** How often auto-upgrade checks its channels and maintenance windows (default 1 minute). */
@@ -533,7 +536,7 @@ export class ManagementService {
     const version = props.kubernetesVersion ? resolveVersion(String(props.kubernetesVersion)) : defaultVersion();
     if (!version) throw new ArmError(400, ERROR_CODES.versionNotSupported, `Version ${props.kubernetesVersion} is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region.`, 'properties.kubernetesVersion');
     const slot = this.#freeSlot();
-    const network = resolveNetworkProfile(props.networkProfile, slot);
+    const network = resolveNetworkProfile(props.networkProfile, slot, this.opts.isRoot ? { isRoot: this.opts.isRoot } : {});
     this.#checkOtherClusters(network, name);
     const tier = this.#tier(body.sku);
     const inputs = (props.agentPoolProfiles ?? []) as Record<string, any>[];
@@ -602,10 +605,13 @@ export class ManagementService {
   }
 
   #checkOtherClusters(network: { podCidr?: string; serviceCidr: string }, name: string): void {
+    // A VNet cluster's ranges live in its own network namespace: they may overlap anything else.
+    if (isVNetProfile(network)) return;
     for (const other of Object.values(this.store.state.clusters)) {
       const np = other.properties.networkProfile ?? {};
+      if (isVNetProfile(np)) continue;
       for (const mine of [network.podCidr, network.serviceCidr]) {
-        for (const theirs of [np.podCidr, np.serviceCidr, loopbackRanges(other.slot).nodeCidr]) {
+        for (const theirs of [np.podCidr, np.serviceCidr, nodeCidrOf(np, other.slot)]) {
           const a = mine ? parseCidr(mine) : undefined;
           const b = theirs ? parseCidr(theirs) : undefined;
           if (a && b && overlaps(a, b)) throw new ArmError(400, ERROR_CODES.invalidParameter, `The value of parameter networkProfile is invalid. The range ${mine} of cluster '${name}' overlaps ${theirs}, used by managed cluster '${other.name}' on this host.`, 'networkProfile');
@@ -726,6 +732,8 @@ export class ManagementService {
   async #removeCluster(rec: ClusterRecord): Promise<void> {
     const key = clusterKey(rec.resourceGroup, rec.name);
     await this.#tearDown(key);
+    // A VNet left behind by a crashed service goes with its cluster.
+    if (isVNetProfile(rec.properties.networkProfile ?? {})) await deleteNetns(netnsName(this.#clusterId(rec)));
     rmSync(this.#clusterDir(rec), { recursive: true, force: true });
     delete this.store.state.clusters[key];
     delete this.store.state.groups[this.#nodeResourceGroup(rec).toLowerCase()];
@@ -743,14 +751,18 @@ export class ManagementService {
     const key = clusterKey(rec.resourceGroup, rec.name);
     if (this.#running.has(key)) return;
     const np = rec.properties.networkProfile;
-    const ranges = loopbackRanges(rec.slot);
+    const vnet = isVNetProfile(np) ? vnetRanges(np) : undefined;
+    const nodeCidr = vnet?.nodeCidr ?? loopbackRanges(rec.slot).nodeCidr;
     const tier = TIERS[rec.sku.tier];
     const runtime = new ClusterRuntime({
+      ...(vnet
+        ? { vnet: { netns: netnsName(this.#clusterId(rec)), localCidrs: [nodeCidr, np.serviceCidr, ...(np.podCidr ? [np.podCidr] : [])], apiAddress: vnet.apiAddress } }
+        : {}),
       dataDir: this.#clusterDir(rec),
       version: rec.properties.kubernetesVersion,
       ...(rec.properties.apiPort ? { port: rec.properties.apiPort as number } : {}),
       serviceCIDR: np.serviceCidr,
-      network: { nodeAddressCIDR: ranges.nodeCidr, ...(np.podCidr ? { podCIDR: np.podCidr } : {}), dnsServiceIP: np.dnsServiceIP },
+      network: { nodeAddressCIDR: nodeCidr, ...(np.podCidr ? { podCIDR: np.podCidr } : {}), dnsServiceIP: np.dnsServiceIP },
       inflight: { read: tier.maxRequestsInflight, mutating: tier.maxMutatingRequestsInflight },
       ...(rec.properties.apiServerAccessProfile?.authorizedIPRanges?.length ? { authorizedIPRanges: rec.properties.apiServerAccessProfile.authorizedIPRanges } : {}),
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),

@@ -34,6 +34,8 @@ import { StatusError, isNotFound } from '../machinery/errors.ts';
 import type { StreamBackend } from '../apiserver/streaming/streaming.ts';
 import { ClusterSecurity, type Credentials } from './security.ts';
 import { credentialControllers } from '../controllers/certificates/index.ts';
+import { deleteNetns, ensureNetns, netnsPath } from './netns.ts';
+import { NamespaceDataPlane } from './dataplane.ts';
 
 const DEFAULT_SERVICE_CIDR = '127.96.0.0/16';
 const RANGES_FILE = 'authorized-ip-ranges.json';
@@ -81,6 +83,13 @@ export interface ClusterOptions {
   control?: boolean;
   /** Data-plane ranges of this cluster (the AKS layer gives each managed cluster its own loopback ranges). */
   network?: { nodeAddressCIDR?: string; podCIDR?: string; dnsServiceIP?: string };
+  /**
+   * Run the data plane in this network namespace (the cluster's VNet; needs root): created at
+   * start with `localCidrs` (node, pod and service ranges) local in it, deleted at stop. Pods,
+   * service proxy and DNS live in there; the API server is reached over a unix socket and served in
+   * there on `apiAddress` (the `kubernetes` Service's endpoint). Ingress is off.
+   */
+  vnet?: { netns: string; localCidrs: string[]; apiAddress: string };
   /** --anonymous-auth (default false, as AKS). */
   anonymousAuth?: boolean;
   /** --token-auth-file: static bearer tokens (CSV: token,user,uid,"group1,group2"). */
@@ -119,6 +128,8 @@ export class LocalCluster {
   #control: ControlServer | undefined;
   security!: ClusterSecurity;
   #audit: Auditor | undefined;
+  /** The in-namespace proxy + DNS of a VNet cluster. */
+  dataPlane: NamespaceDataPlane | undefined;
   url = '';
 
   constructor(opts: ClusterOptions) {
@@ -143,7 +154,10 @@ export class LocalCluster {
     const encryption = o.encryption ? await loadEncryptionConfig(o.encryption === 'generate' ? ensureDefaultEncryptionConfig(o.dataDir) : o.encryption.configFile) : undefined;
     this.#audit = o.audit ? auditorFromFlags(o.audit, () => clock.now()) : undefined;
     this.storage = openStorage(o.storage ?? `sqlite://${join(o.dataDir, 'state.db')}`);
+    const vnetSocket = o.vnet ? this.#vnetSocket(o.vnet.netns) : undefined;
+    if (o.vnet) await ensureNetns(o.vnet.netns, o.vnet.localCidrs);
     this.api = new ApiServer({
+      ...(o.vnet ? { unixSocket: vnetSocket, advertiseAddress: o.vnet.apiAddress } : {}),
       storage: this.storage,
       clock,
       ...(encryption ? { encryption } : {}),
@@ -194,8 +208,9 @@ export class LocalCluster {
       await this.sim.start();
       this.informers.start();
       await this.#startNodes();
-      if (o.dns) await this.#startDNS(clock);
-      if (o.proxy) {
+      if (o.vnet) await this.#startVNetDataPlane(vnetSocket!);
+      else if (o.dns) await this.#startDNS(clock);
+      if (o.proxy && !o.vnet) {
         this.proxy = new ServiceProxy(this.client, this.informers, {
           clock,
           nodeAddresses: () => this.informers.informer('', 'nodes').list().map((n) => nodeInternalIP(n)).filter((a): a is string => !!a),
@@ -204,7 +219,8 @@ export class LocalCluster {
       }
       this.api.streamBackend = this.#streams();
       this.#agentStats.start();
-      if (o.ingress) {
+      if (o.ingress && o.vnet) this.warnings.push('the Ingress controller is off: the cluster network lives in its own network namespace');
+      if (o.ingress && !o.vnet) {
         this.ingress = new IngressController(this.client, this.informers, { clock, httpPort: o.ingress.httpPort, httpsPort: o.ingress.httpsPort });
         try {
           await this.ingress.start();
@@ -260,7 +276,7 @@ export class LocalCluster {
    */
   async addNodeAgent(spec: { name: string; cpu?: string; memory?: string; pods?: number; labels?: Record<string, string>; taints?: Record<string, unknown>[]; kubeletVersion?: string }): Promise<NodeAgent> {
     const clock = this.opts.clock ?? realClock;
-    this.runtime ??= new ProcessRuntime();
+    this.runtime ??= new ProcessRuntime(this.opts.vnet ? { netns: netnsPath(this.opts.vnet.netns) } : {});
     if (!this.#agentNet) {
       this.#agentNet = this.#nodeNetwork();
       for (const node of (await this.client.nodes().list()).items) this.#agentNet.remember(nodeInternalIP(node), node.spec?.podCIDR);
@@ -305,6 +321,40 @@ export class LocalCluster {
     }
   }
 
+  /** A unix socket path short enough for sun_path (108 bytes): in the data dir, else under /run/skiff. */
+  #vnetSocket(netns: string, name = 'apiserver'): string {
+    const inData = join(this.opts.dataDir, `${name}.sock`);
+    if (Buffer.byteLength(inData) <= 100) return inData;
+    mkdirSync('/run/skiff', { recursive: true, mode: 0o700 });
+    return join('/run/skiff', `${netns}-${name}.sock`);
+  }
+
+  /** Starts the VNet's proxy + DNS child inside the namespace, as kube-proxy (admin certificate). */
+  #vnetSocketPath: string | undefined;
+
+  async #startVNetDataPlane(socket: string): Promise<void> {
+    const o = this.opts;
+    this.#vnetSocketPath = socket;
+    const dnsIP = o.network?.dnsServiceIP;
+    if (o.dns) {
+      await ensureKubeDNSService(this.client, dnsIP);
+      await ensureCoreDNSConfigMaps(this.client);
+    }
+    const cert = this.security.pki.component('admin');
+    this.dataPlane = new NamespaceDataPlane(o.vnet!.netns, join(o.dataDir, 'dataplane.json'));
+    await this.dataPlane.start({
+      socket,
+      apiPort: Number(new URL(this.url).port),
+      advertiseAddress: o.vnet!.apiAddress,
+      caPEM: this.security.pki.caPEM,
+      certPEM: cert.certificatePEM,
+      keyPEM: cert.keyPEM,
+      ...(o.dns && dnsIP ? { dnsServiceIP: dnsIP } : {}),
+      proxy: !!o.proxy,
+      dialSocket: this.#vnetSocket(o.vnet!.netns, 'dataplane'),
+    });
+  }
+
   async #startDNS(clock: Clock): Promise<void> {
     const dnsIP = this.opts.network?.dnsServiceIP;
     await ensureKubeDNSService(this.client, dnsIP);
@@ -331,7 +381,19 @@ export class LocalCluster {
     return {
       exec: async (req) => (await agentFor(req.namespace, req.pod)).exec(req),
       attach: async (req) => (await agentFor(req.namespace, req.pod)).attach(req),
-      portForward: async (req) => (await agentFor(req.namespace, req.pod)).portForward(req),
+      portForward: async (req) => {
+        const agent = await agentFor(req.namespace, req.pod);
+        // A VNet pod's address exists only inside the namespace: the data plane dials it there.
+        const dp = this.dataPlane;
+        if (!dp) return agent.portForward(req);
+        const ip = (await this.client.pods(req.namespace).get(req.pod)).status?.podIP;
+        if (!ip) throw new StatusError(400, 'BadRequest', `pod ${req.pod} has no IP yet`);
+        try {
+          return await dp.dial(ip, req.port);
+        } catch (e) {
+          throw new StatusError(400, 'BadRequest', `error forwarding port ${req.port} to pod ${req.pod}: ${(e as Error).message}`);
+        }
+      },
       logs: async (req) => (await agentFor(req.namespace, req.pod)).logs(req),
     };
   }
@@ -348,8 +410,13 @@ export class LocalCluster {
   }
 
   /** Re-issues the serving and client certificates (and with `ca`, the cluster CA); workloads keep running. */
-  rotateCertificates(opts: { ca?: boolean } = {}): Promise<void> {
-    return this.security.rotate(opts);
+  async rotateCertificates(opts: { ca?: boolean } = {}): Promise<void> {
+    await this.security.rotate(opts);
+    // The VNet data plane holds a client certificate and the CA: restart it with the new ones.
+    if (this.dataPlane && this.#vnetSocketPath) {
+      await this.dataPlane.stop();
+      await this.#startVNetDataPlane(this.#vnetSocketPath);
+    }
   }
 
   async stop(): Promise<void> {
@@ -360,7 +427,9 @@ export class LocalCluster {
     this.proxy?.stop();
     this.ingress?.stop();
     this.#agentStats?.stop();
+    await this.dataPlane?.stop();
     await this.runtime?.close();
+    if (this.opts.vnet) await deleteNetns(this.opts.vnet.netns).catch((e) => this.warnings.push(`network namespace ${this.opts.vnet!.netns} was not deleted: ${(e as Error).message}`));
     this.sim?.stop();
     this.scheduler?.stop();
     this.informers?.stop();

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { FakeClock } from '../machinery/clock.ts';
 import { FakeRuntime } from './fakeruntime.ts';
 import { ProbeWorker, runHandler, type HandlerTarget } from './probes.ts';
@@ -47,6 +47,26 @@ describe('probe handlers', () => {
     const r = await runHandler({ httpGet: { host: '10.0.0.1', path: '/', port: 80 } }, target(), 1000);
     assert.equal(r.ok, false);
     assert.match(r.output, /outside the loopback network/);
+  });
+  it('reaches other addresses through the node\'s dialer (a data plane in a network namespace)', async () => {
+    const dialed: string[] = [];
+    const viaDial = (): HandlerTarget => ({
+      ...target(),
+      podIP: '10.244.1.5',
+      dial: (host, p) => {
+        dialed.push(`${host}:${p}`);
+        // Stands in for the namespace: the connection really goes to the test server.
+        return new Promise((resolve, reject) => {
+          const s = connect({ host: IP, port });
+          s.once('connect', () => resolve(s));
+          s.once('error', reject);
+        });
+      },
+    });
+    assert.deepEqual(await runHandler({ httpGet: { path: '/healthz', port: 'http' } }, viaDial(), 1000), { ok: true, output: 'kube-probe/1.36' });
+    assert.deepEqual(await runHandler({ httpGet: { path: '/bad', port } }, viaDial(), 1000), { ok: false, output: 'HTTP probe failed with statuscode: 500' });
+    assert.equal((await runHandler({ tcpSocket: { port } }, viaDial(), 1000)).ok, true);
+    assert.deepEqual(dialed, [`10.244.1.5:${port}`, `10.244.1.5:${port}`, `10.244.1.5:${port}`]);
   });
 });
 

@@ -4,7 +4,8 @@
 // successThreshold and failureThreshold (pkg/kubelet/prober/worker.go).
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Writable } from 'node:stream';
 import type { Obj } from '../client/types.ts';
 import type { Clock, Timer } from '../machinery/clock.ts';
@@ -25,7 +26,14 @@ export interface HandlerTarget {
   podIP: string;
   /** The kubelet's version for the User-Agent (kube-probe/<major.minor>). */
   userAgent?: string;
+  /**
+   * Opens a connection to an address of the node's network when it is not the host's loopback
+   * (a cluster whose data plane lives in a network namespace); without it such probes fail.
+   */
+  dial?: Dialer;
 }
+
+export type Dialer = (host: string, port: number, timeoutMs: number) => Promise<Socket>;
 
 const MAX_OUTPUT = 10 * 1024;
 
@@ -85,7 +93,8 @@ async function httpGetHandler(h: Obj, t: HandlerTarget, timeoutMs: number): Prom
   if (!path.startsWith('/')) path = `/${path}`;
   const url = `${scheme}://${host}:${port}${path}`;
   if (port === undefined) return { ok: false, output: `unable to resolve port ${JSON.stringify(h.port)}` };
-  if (!isLoopback(host)) return { ok: false, output: `Get "${url}": probe host ${host} is outside the loopback network this node serves` };
+  const dial = isLoopback(host) ? undefined : t.dial;
+  if (!isLoopback(host) && !dial) return { ok: false, output: `Get "${url}": probe host ${host} is outside the loopback network this node serves` };
   const headers: Record<string, string> = { 'User-Agent': t.userAgent ?? 'kube-probe/1.36', Accept: '*/*' };
   for (const hh of h.httpHeaders ?? []) if (hh?.name) headers[hh.name] = String(hh.value ?? '');
   return new Promise((resolve) => {
@@ -95,7 +104,15 @@ async function httpGetHandler(h: Obj, t: HandlerTarget, timeoutMs: number): Prom
       done = true;
       resolve(r);
     };
-    const req = (scheme === 'https' ? httpsRequest : httpRequest)({ host, port, path, method: 'GET', headers, timeout: timeoutMs, ...(scheme === 'https' ? { rejectUnauthorized: false } : {}) }, (res) => {
+    const https = scheme === 'https';
+    // Through the node's dialer: the request goes over the socket it opens (TLS on top for https).
+    const createConnection = dial
+      ? (_o: unknown, cb: (err: Error | null, s?: Socket) => void) => {
+          dial(host, port, timeoutMs).then((s) => cb(null, https ? tlsConnect({ socket: s, rejectUnauthorized: false }) : s), (e: Error) => cb(e));
+          return undefined;
+        }
+      : undefined;
+    const req = (https ? httpsRequest : httpRequest)({ host, port, path, method: 'GET', headers, timeout: timeoutMs, ...(https ? { rejectUnauthorized: false } : {}), ...(createConnection ? { createConnection: createConnection as never } : {}) }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => {
         if (body.length < MAX_OUTPUT) body += c.toString('utf8');
@@ -121,7 +138,13 @@ async function tcpHandler(h: Obj, t: HandlerTarget, timeoutMs: number): Promise<
   const port = resolvePort(h.port, t.container);
   if (port === undefined) return { ok: false, output: `unable to resolve port ${JSON.stringify(h.port)}` };
   const addr = `${host}:${port}`;
-  if (!isLoopback(host)) return { ok: false, output: `dial tcp ${addr}: probe host is outside the loopback network this node serves` };
+  if (!isLoopback(host)) {
+    if (!t.dial) return { ok: false, output: `dial tcp ${addr}: probe host is outside the loopback network this node serves` };
+    return t.dial(host, port, timeoutMs).then(
+      (s) => (s.destroy(), { ok: true, output: '' }),
+      (e: NodeJS.ErrnoException) => ({ ok: false, output: dialError(e, addr) }),
+    );
+  }
   return new Promise((resolve) => {
     const s = connect({ host, port, timeout: timeoutMs });
     s.once('connect', () => {
