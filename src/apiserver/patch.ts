@@ -39,6 +39,9 @@ export function applyPatch(type: string, current: Obj, patch: unknown, store: St
       throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.values(PATCH_TYPES).join(', ')}`);
   }
   if (out === null || typeof out !== 'object' || Array.isArray(out)) throw new StatusError(400, 'BadRequest', 'the patched object is not an object');
-  // The patched result shares structure with `current`; the store edits it, so take a private copy.
-  return structuredClone(out as Obj);
+  // Merge and strategic patches copy what they take from the patch and share the rest with
+  // `current`, the caller's private copy (the store's read-modify-write hands each attempt a fresh
+  // parse), so their result is private already. A JSON patch may share values with its
+  // operations, which a retry applies again: the store edits the result, so take a copy.
+  return type === PATCH_TYPES.json ? structuredClone(out as Obj) : (out as Obj);
 }

@@ -302,6 +302,8 @@ export class LocalCluster {
       ...(spec.taints ? { taints: spec.taints } : {}),
       clusterDNS: this.opts.network?.dnsServiceIP ?? '127.96.0.10',
       kubeletVersion: spec.kubeletVersion ?? this.api.version.gitVersion,
+      // Pods of a VNet cluster live in its network namespace: probes go through the data plane there.
+      ...(this.opts.vnet ? { dial: (host: string, port: number, timeoutMs: number) => this.dataPlane!.dial(host, port, timeoutMs) } : {}),
     });
     this.agents.set(spec.name, agent);
     await agent.start();

@@ -2,7 +2,7 @@
 // registration and Lease, pods Running with conditions and IP, init containers in order, sidecars,
 // restart policies, CrashLoopBackOff back-off doubling, liveness restarts, readiness, graceful
 // deletion with preStop and the grace period, volumes and env (service variables included),
-// image errors, static pods with mirror pods, and logs.
+// image errors, static pods with mirror pods, logs, and ephemeral containers (kubectl debug).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -525,6 +525,53 @@ describe('logs, exec, port-forward', () => {
     } finally {
       srv.close();
     }
+  });
+
+  it('starts ephemeral containers once (kubectl debug): status, logs, target, never restarted', async () => {
+    await pods().create(pod('dbgme', { containers: [{ name: 'app', image: 'busybox', command: ['sleep', 'inf'] }] }));
+    const p0 = await podWhere('dbgme', (p) => p.status?.phase === 'Running', 'Running');
+    const ecs = (p: Obj, name: string) => (p.status?.ephemeralContainerStatuses ?? []).find((c: Obj) => c.name === name);
+    const add = async (c: Obj) => {
+      const cur = await pods().get('dbgme');
+      const next = { ...cur, spec: { ...cur.spec, ephemeralContainers: [...(cur.spec.ephemeralContainers ?? []), c] } };
+      return api.store('', 'pods')!.update({ user: admin, now: clock.now(), dryRun: false }, 'default', 'dbgme', next, 'ephemeralcontainers');
+    };
+    await add({ name: 'dbg', image: 'busybox', command: ['sh'], targetContainerName: 'app', stdin: true, tty: true });
+    const p = await podWhere('dbgme', (p) => !!ecs(p, 'dbg')?.state.running, 'ephemeral running');
+    const e = ecs(p, 'dbg');
+    assert.equal(e.ready, false);
+    assert.equal(e.restartCount, 0);
+    assert.equal(e.started, undefined);
+    assert.deepEqual(e.lastState, {});
+    assert.equal(e.image, 'busybox');
+    assert.match(e.containerID, /^fake:\/\//);
+    // Phase and readiness are the regular containers' business.
+    assert.equal(p.status.phase, 'Running');
+    assert.equal(cond(p, 'Ready')?.status, 'True');
+    assert.equal(p.status.containerStatuses.length, 1);
+    const f = rt.find('dbgme', 'dbg')!;
+    assert.equal(f.cfg.targetContainerId, rt.find('dbgme', 'app')!.id);
+    assert.equal(f.cfg.tty, true);
+    await hasEvent('dbgme', 'Started', 'Started container dbg');
+    // logs -c and exec reach it; when it exits it stays Terminated (never restarted).
+    const read = async (s: NodeJS.ReadableStream) => {
+      let out = '';
+      for await (const ch of s) out += ch.toString();
+      return out;
+    };
+    assert.equal(await read(await agent.logs({ namespace: 'default', pod: 'dbgme', container: 'dbg' })), 'started dbg\n');
+    rt.exit('dbgme', 'dbg', 0);
+    const done = await podWhere('dbgme', (p) => !!ecs(p, 'dbg')?.state.terminated, 'ephemeral terminated');
+    assert.equal(ecs(done, 'dbg').state.terminated.reason, 'Completed');
+    await advance(30_000, 10_000);
+    assert.equal(rt.calls.filter((c) => c === 'start dbgme/dbg').length, 1, rt.calls.join('\n'));
+    assert.equal(ecs(await pods().get('dbgme'), 'dbg').state.terminated.exitCode, 0);
+    assert.equal((await pods().get('dbgme')).metadata.uid, p0.metadata.uid);
+    // An image the runtime cannot run shows its reason in the ephemeral status.
+    rt.imageErrors.set('example.com/debug:1', { reason: 'ErrImageNeverPull', message: 'image "example.com/debug:1" cannot run on the fake runtime; use the cri runtime' });
+    await add({ name: 'dbg2', image: 'example.com/debug:1' });
+    const bad = await podWhere('dbgme', (p) => ecs(p, 'dbg2')?.state.waiting?.reason === 'ErrImageNeverPull', 'ephemeral image error');
+    assert.match(ecs(bad, 'dbg2').state.waiting.message, /use the cri runtime/);
   });
 
   it('reported no unexpected errors', () => {

@@ -37,6 +37,7 @@ import {
   type NodeSpecInput,
 } from './nodes.ts';
 import { PodWorker, type WorkerHost } from './podworker.ts';
+import type { Dialer } from './probes.ts';
 
 export const ISOLATION_ANNOTATION = 'skiff.io/runtime-isolation';
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
@@ -59,6 +60,8 @@ export interface NodeAgentOptions {
   address: string;
   podCIDR: string;
   dataDir: string;
+  /** How probes reach pod addresses outside the host's loopback (a data plane in a network namespace). */
+  dial?: Dialer;
   /** Defaults to the machine's: os.cpus(), os.totalmem(), 110 pods, the data dir's file system. */
   capacity?: { cpu?: string | number; memory?: string; pods?: number; ephemeralStorage?: string };
   systemReserved?: { cpu?: string; memory?: string; ephemeralStorage?: string };
@@ -506,6 +509,7 @@ export class NodeAgent {
       clusterDNS: o.clusterDNS,
       clusterDomain: o.clusterDomain ?? 'cluster.local',
       allocatable: this.#allocatable,
+      ...(o.dial ? { dial: o.dial } : {}),
       get userAgent() {
         const m = /^v?(\d+)\.(\d+)/.exec(agent.#kubeletVersion ?? '');
         return `kube-probe/${m ? `${m[1]}.${m[2]}` : '1.36'}`;
@@ -876,7 +880,7 @@ export class NodeAgent {
     const policy = this.#opts.logRotation ?? DEFAULT_ROTATION;
     const now = this.#clock.now();
     for (const w of this.#workers.values()) {
-      for (const c of [...(w.pod.spec?.initContainers ?? []), ...(w.pod.spec?.containers ?? [])] as Obj[]) {
+      for (const c of [...(w.pod.spec?.initContainers ?? []), ...(w.pod.spec?.containers ?? []), ...(w.pod.spec?.ephemeralContainers ?? [])] as Obj[]) {
         const n = w.restartCount(c.name);
         if (n === undefined || !w.isRunning(c.name)) continue;
         try {

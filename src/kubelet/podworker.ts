@@ -3,7 +3,8 @@
 // sandbox (pod IP, resolv.conf, /etc/hosts), volumes, init containers in order, sidecars (init
 // containers with restartPolicy Always) kept running, app containers, restart policy with the
 // CrashLoopBackOff back-off (10 s doubling to 5 min), image errors, probes, postStart/preStop hooks,
-// graceful termination (preStop, SIGTERM, grace period, SIGKILL) and the status it posts.
+// graceful termination (preStop, SIGTERM, grace period, SIGKILL) and the status it posts; ephemeral
+// containers (kubectl debug) are started once and never restarted (validation keeps probes and hooks off them).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Obj } from '../client/types.ts';
@@ -12,7 +13,7 @@ import { tryParseQuantity } from '../machinery/quantity.ts';
 import { ContainerConfigError, buildEnv, expandCommand, type EnvContext } from './env.ts';
 import { formatResolvConf, podResolvConf } from './dns.ts';
 import { containerLogPath, parseCriLog } from './logs.ts';
-import { ProbeWorker, probeFailedMessage, runHandler, type ProbeKind } from './probes.ts';
+import { ProbeWorker, probeFailedMessage, runHandler, type ProbeKind, type Dialer } from './probes.ts';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus as RuntimeStatus, Mount } from './runtime/runtime.ts';
 import { podStatus, type ContainerKind, type ContainerView, type PodView, type Terminated, type TransitionMap } from './status.ts';
 import { VolumeError, containerMounts, etcHosts, setUpVolumes, tearDownPodDir, type PodVolumes, type VolumeContext } from './volumes.ts';
@@ -33,6 +34,7 @@ export interface WorkerHost {
   readonly clusterDomain: string;
   readonly allocatable: Record<string, string>;
   readonly userAgent: string;
+  readonly dial?: Dialer;
   /** The pod as the source has it now (API informer, or the static manifest); undefined = removed. */
   currentPod(w: PodWorker): Obj | undefined;
   allocateIP(): string | undefined;
@@ -97,6 +99,30 @@ function milli(q: unknown): number | undefined {
   return v ? v.milliValue() : undefined;
 }
 
+function newRun(spec: Obj, kind: ContainerKind): CRun {
+  return {
+    spec,
+    name: spec.name,
+    kind,
+    id: undefined,
+    containerID: undefined,
+    imageID: '',
+    state: 'none',
+    startedAt: 0,
+    term: undefined,
+    last: undefined,
+    restartCount: 0,
+    backoff: undefined,
+    waiting: undefined,
+    retryTimer: undefined,
+    backoffReported: undefined,
+    started: false,
+    ready: false,
+    probes: [],
+    killing: false,
+  };
+}
+
 export class PodWorker {
   readonly key: string;
   readonly uid: string;
@@ -113,6 +139,8 @@ export class PodWorker {
   #vols: PodVolumes | undefined;
   #init: CRun[];
   #app: CRun[];
+  /** Ephemeral containers, in the order the pod's spec gained them. */
+  #eph: CRun[] = [];
   #startTime: number;
   #transitions: TransitionMap = new Map();
   #busy = false;
@@ -140,31 +168,24 @@ export class PodWorker {
     this.isStatic = isStatic;
     this.#podDir = join(host.dataDir, 'pods', this.uid);
     this.#startTime = pod.status?.startTime ? Date.parse(pod.status.startTime) : host.clock.now();
-    const mk = (spec: Obj, kind: ContainerKind): CRun => ({
-      spec,
-      name: spec.name,
-      kind,
-      id: undefined,
-      containerID: undefined,
-      imageID: '',
-      state: 'none',
-      startedAt: 0,
-      term: undefined,
-      last: undefined,
-      restartCount: 0,
-      backoff: undefined,
-      waiting: undefined,
-      retryTimer: undefined,
-      backoffReported: undefined,
-      started: false,
-      ready: false,
-      probes: [],
-      killing: false,
-    });
-    this.#init = (pod.spec?.initContainers ?? []).map((c: Obj) => mk(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
-    this.#app = (pod.spec?.containers ?? []).map((c: Obj) => mk(c, 'app'));
+    this.#init = (pod.spec?.initContainers ?? []).map((c: Obj) => newRun(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
+    this.#app = (pod.spec?.containers ?? []).map((c: Obj) => newRun(c, 'app'));
+    this.#addEphemeral(pod);
     const v = host.runtime.version;
     this.#scheme = v.includes('://') ? v.slice(0, v.indexOf('://')) : v;
+  }
+
+  /** Ephemeral containers the pod's spec gained since the last look (they are only ever added). */
+  #addEphemeral(pod: Obj) {
+    const list: Obj[] = pod.spec?.ephemeralContainers ?? [];
+    if (list.length === this.#eph.length) return;
+    const known = new Set(this.#eph.map((c) => c.name));
+    for (const e of list) if (e?.name && !known.has(e.name)) this.#eph.push(newRun(e, 'ephemeral'));
+    this.#statusStale = true;
+  }
+
+  #all(): CRun[] {
+    return this.#eph.length ? [...this.#init, ...this.#app, ...this.#eph] : [...this.#init, ...this.#app];
   }
 
   /** Whether the worker is done (pod deleted from the API, everything torn down). */
@@ -178,16 +199,16 @@ export class PodWorker {
 
   /** The runtime id of a container's current (or last) run. */
   containerId(name: string): string | undefined {
-    return [...this.#init, ...this.#app].find((c) => c.name === name)?.id;
+    return this.#all().find((c) => c.name === name)?.id;
   }
 
   /** The restart count of a container (which log file is current). */
   restartCount(name: string): number | undefined {
-    return [...this.#init, ...this.#app].find((c) => c.name === name)?.restartCount;
+    return this.#all().find((c) => c.name === name)?.restartCount;
   }
 
   isRunning(name: string): boolean {
-    return [...this.#init, ...this.#app].find((c) => c.name === name)?.state === 'running';
+    return this.#all().find((c) => c.name === name)?.state === 'running';
   }
 
   /** The pod's status must be posted again (someone else changed it). */
@@ -232,7 +253,7 @@ export class PodWorker {
     this.#terminating = true;
     this.#gone = true;
     this.#retry?.cancel();
-    for (const c of [...this.#init, ...this.#app]) this.#stopProbes(c);
+    for (const c of this.#all()) this.#stopProbes(c);
   }
 
   #retryAfter(ms: number) {
@@ -253,6 +274,7 @@ export class PodWorker {
       return;
     }
     this.pod = pod;
+    this.#addEphemeral(pod);
     if (pod.metadata.deletionTimestamp && !this.isStatic) {
       if (!this.#terminated) {
         const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
@@ -280,6 +302,8 @@ export class PodWorker {
       await this.#postStatus();
       return;
     }
+    // Ephemeral containers first, so that one can debug a pod whose init containers fail (as SyncPod).
+    for (const c of this.#eph) await this.#syncContainer(c);
     const initDone = await this.#syncInit();
     if (initDone === 'failed') {
       await this.#finish();
@@ -372,7 +396,7 @@ export class PodWorker {
   }
 
   #shouldRestart(c: CRun): boolean {
-    if (this.#terminating || this.#finished) return false;
+    if (this.#terminating || this.#finished || c.kind === 'ephemeral') return false;
     if (c.kind === 'sidecar') return true;
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     const code = c.term?.exitCode ?? 0;
@@ -467,6 +491,21 @@ export class PodWorker {
     writeFileSync(termFile, '');
     mounts.push({ containerPath: spec.terminationMessagePath ?? '/dev/termination-log', hostPath: termFile });
     const { command, args } = expandCommand(spec, env);
+    // An ephemeral container with targetContainerName shares that container's process namespace.
+    let targetContainerId: string | undefined;
+    if (c.kind === 'ephemeral' && spec.targetContainerName) {
+      const target = [...this.#init, ...this.#app].find((x) => x.name === spec.targetContainerName);
+      if (!target?.id || target.state !== 'running') {
+        const message = `target container "${spec.targetContainerName}" is not running`;
+        if (c.waiting?.message !== message) h.event(ref, 'Warning', 'Failed', `Error: ${message}`);
+        c.waiting = { reason: 'CreateContainerError', message };
+        this.#statusStale = true;
+        c.retryTimer?.cancel();
+        c.retryTimer = h.clock.after(BACKOFF_INITIAL_MS, () => this.sync());
+        return;
+      }
+      targetContainerId = target.id;
+    }
     const limits = spec.resources?.limits ?? {};
     const requests = spec.resources?.requests ?? {};
     const memoryLimit = bytes(limits.memory);
@@ -485,6 +524,7 @@ export class PodWorker {
       ...(memoryLimit !== undefined ? { memoryLimit } : {}),
       ...(cpuLimitMilli !== undefined ? { cpuLimitMilli } : {}),
       ...(cpuRequestMilli !== undefined ? { cpuRequestMilli } : {}),
+      ...(targetContainerId ? { targetContainerId } : {}),
       logPath: containerLogPath(h.dataDir, this.namespace, this.name, this.uid, c.name, restart),
     };
     h.event(ref, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
@@ -541,7 +581,8 @@ export class PodWorker {
     c.startedAt = this.#host.clock.now();
     c.waiting = undefined;
     c.killing = false;
-    c.started = !c.spec.startupProbe;
+    // Ephemeral containers are never ready (the prober does not look at them).
+    c.started = c.kind !== 'ephemeral' && !c.spec.startupProbe;
     c.ready = c.started && !c.spec.readinessProbe;
     this.#statusStale = true;
   }
@@ -591,7 +632,7 @@ export class PodWorker {
 
   #target(c: CRun) {
     const h = this.#host;
-    return { runtime: h.runtime, containerId: c.id!, container: c.spec, podIP: this.ip ?? '', userAgent: h.userAgent };
+    return { runtime: h.runtime, containerId: c.id!, container: c.spec, podIP: this.ip ?? '', userAgent: h.userAgent, ...(h.dial ? { dial: h.dial } : {}) };
   }
 
   #probe(c: CRun, kind: ProbeKind): ProbeWorker | undefined {
@@ -692,6 +733,7 @@ export class PodWorker {
   async #finish(): Promise<void> {
     this.#finished = true;
     const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    for (const c of this.#eph) await this.#kill(c, grace);
     for (const c of [...this.#init].reverse()) if (c.kind === 'sidecar') await this.#kill(c, grace);
     await this.#stopSandbox(false);
     this.#statusStale = true;
@@ -701,14 +743,14 @@ export class PodWorker {
   async #terminate(graceMs: number): Promise<void> {
     this.#terminating = true;
     this.#retry?.cancel();
-    for (const c of [...this.#init, ...this.#app]) {
+    for (const c of this.#all()) {
       c.retryTimer?.cancel();
       c.retryTimer = undefined;
     }
     const h = this.#host;
     const deadline = h.clock.now() + graceMs;
     const left = () => Math.max(0, deadline - h.clock.now());
-    await Promise.all(this.#app.map((c) => this.#kill(c, graceMs)));
+    await Promise.all([...this.#app, ...this.#eph].map((c) => this.#kill(c, graceMs)));
     for (const c of [...this.#init].reverse()) if (c.kind === 'sidecar' || c.state === 'running') await this.#kill(c, Math.max(MIN_GRACE_MS, left()));
     await this.#stopSandbox(true);
     this.#terminated = true;
@@ -767,6 +809,7 @@ export class PodWorker {
       sandboxReady: !!this.#sandboxId && !this.#finished && !this.#terminated,
       init: this.#init.map((c) => this.#view(c, initDone)),
       app: this.#app.map((c) => this.#view(c, initDone)),
+      ...(this.#eph.length ? { ephemeral: this.#eph.map((c) => this.#view(c, initDone)) } : {}),
       terminal: this.#finished || this.#terminated,
       ...(this.#failure ? { failure: this.#failure } : {}),
     };

@@ -1,12 +1,12 @@
 // The pod status the kubelet posts (generateAPIPodStatus / getPhase / status/generate.go): container
-// and init container statuses (state, lastState, ready, started, restartCount, image, imageID,
+// and init and ephemeral container statuses (state, lastState, ready, started, restartCount, image, imageID,
 // containerID), the conditions PodReadyToStartContainers, Initialized, Ready, ContainersReady and
 // PodScheduled with upstream reasons and messages, the phase by the upstream rules (sidecars
 // included), hostIP(s), podIP(s) and startTime.
 import type { Obj } from '../client/types.ts';
 import { rfc3339 } from './nodes.ts';
 
-export type ContainerKind = 'init' | 'sidecar' | 'app';
+export type ContainerKind = 'init' | 'sidecar' | 'app' | 'ephemeral';
 
 export interface Terminated {
   exitCode: number;
@@ -40,6 +40,8 @@ export interface PodView {
   sandboxReady: boolean;
   init: ContainerView[];
   app: ContainerView[];
+  /** Ephemeral containers (kubectl debug): reported, but no part of the phase or the conditions. */
+  ephemeral?: ContainerView[];
   /** The pod is being (or was) torn down: no container will restart. */
   terminal: boolean;
   /** Set when the pod failed for a reason of its own (e.g. DeadlineExceeded). */
@@ -80,7 +82,8 @@ export function containerStatus(c: ContainerView): Obj {
     image: c.image,
     imageID: c.imageID,
     ...(c.containerID ? { containerID: c.containerID } : {}),
-    started: c.started,
+    // The kubelet's prober sets started for regular and init containers only.
+    ...(c.kind === 'ephemeral' ? {} : { started: c.started }),
   };
 }
 
@@ -190,6 +193,7 @@ export function podStatus(v: PodView, transitions: TransitionMap, now: number): 
     containerStatuses: v.app.map(containerStatus),
   };
   if (v.init.length) status.initContainerStatuses = v.init.map(containerStatus);
+  if (v.ephemeral?.length) status.ephemeralContainerStatuses = v.ephemeral.map(containerStatus);
   if (v.podIP) {
     status.podIP = v.podIP;
     status.podIPs = [{ ip: v.podIP }];

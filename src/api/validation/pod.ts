@@ -3,7 +3,7 @@
 // validating (restartPolicy, dnsPolicy, imagePullPolicy, protocols, ...) are only checked when present.
 import type { FieldError } from '../../machinery/errors.ts';
 import { required, invalid, forbiddenField, duplicate, notSupported } from '../../machinery/errors.ts';
-import { isValidLabelValue, isValidPortName, isConfigMapKey, isRelaxedEnvVarName, isHTTPHeaderName } from '../../machinery/validation.ts';
+import { isValidLabelValue, isValidPortName, isConfigMapKey, isRelaxedEnvVarName, isHTTPHeaderName, validateObjectMetaUpdate } from '../../machinery/validation.ts';
 import {
   type Obj, child, index, key, isObj, arr, str, has, nonNegative, inclusiveRange, dns1123Label, dns1123Subdomain,
   qualifiedName, nameWith, ipAddress, portNum, portNumOrName, labelName, validateLabels, validateAnnotations,
@@ -713,6 +713,57 @@ function validateInitContainers(spec: Obj, volumes: Map<string, Obj>, path: stri
   });
 }
 
+/** EphemeralContainerCommon fields an ephemeral container may set (upstream's allowedEphemeralContainerFields); any other set field is forbidden. */
+const EPHEMERAL_ALLOWED = new Set([
+  'name', 'image', 'command', 'args', 'workingDir', 'envFrom', 'env', 'volumeMounts', 'volumeDevices',
+  'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty',
+  'targetContainerName',
+]);
+/** EphemeralContainerCommon's fields in declaration order (the order upstream reports forbidden ones). */
+const EPHEMERAL_FIELD_ORDER = [
+  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy',
+  'restartPolicyRules', 'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle',
+  'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty',
+];
+
+/** Go's zero value test on decoded JSON: absent, null, false, 0, "", and empty lists/objects (recursively) are unset. */
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (isObj(v)) return Object.values(v).every(isZero);
+  return false;
+}
+
+/** validateEphemeralContainers: common container rules, names unique across every kind, a real target, and only the allowed fields. */
+function validateEphemeralContainers(spec: Obj, volumes: Map<string, Obj>, path: string, errs: FieldError[], hostUsers: boolean): void {
+  const list = arr(spec.ephemeralContainers);
+  if (list.length === 0) return;
+  const others = new Set<string>();
+  for (const c of [...arr(spec.containers), ...arr(spec.initContainers)]) others.add(str(c?.name));
+  const all = new Set(others);
+  list.forEach((c: Obj, i: number) => {
+    const ip = index(path, i);
+    const ctr: Obj = isObj(c) ? c : {};
+    containerCommon(ctr, volumes, ip, errs, str(spec.restartPolicy), hostUsers);
+    const img = str(ctr.image);
+    if (img.length !== img.trim().length) errs.push(invalid(child(ip, 'image'), img, 'must not have leading or trailing whitespace'));
+    const name = str(ctr.name);
+    if (all.has(name)) errs.push(duplicate(child(ip, 'name'), name));
+    else all.add(name);
+    const target = str(ctr.targetContainerName);
+    if (target && !others.has(target)) errs.push({ type: 'FieldValueNotFound', field: child(ip, 'targetContainerName'), value: target });
+    const fields = [...EPHEMERAL_FIELD_ORDER, ...Object.keys(ctr).filter((k) => !EPHEMERAL_FIELD_ORDER.includes(k))];
+    for (const f of fields) {
+      if (!EPHEMERAL_ALLOWED.has(f) && !isZero(ctr[f])) errs.push(forbiddenField(child(ip, f), 'cannot be set for an Ephemeral Container'));
+    }
+    arr(ctr.volumeMounts).forEach((m: Obj, j: number) => {
+      for (const f of ['subPath', 'subPathExpr']) {
+        if (str(m?.[f])) errs.push(forbiddenField(child(index(child(ip, 'volumeMounts'), j), f), 'cannot be set for an Ephemeral Container'));
+      }
+    });
+  });
+}
+
 // ---------------- scheduling ----------------
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -953,6 +1004,7 @@ export function validatePodSpec(spec: unknown, podName: string, path: string, er
   const volumes = validateVolumes(s.volumes, podName, child(path, 'volumes'), errs);
   validateContainers(s, volumes, child(path, 'containers'), errs, hostUsers);
   validateInitContainers(s, volumes, child(path, 'initContainers'), errs, hostUsers);
+  validateEphemeralContainers(s, volumes, child(path, 'ephemeralContainers'), errs, hostUsers);
 
   if (s.hostNetwork === true) {
     arr(s.containers).forEach((c: Obj, i: number) => {
@@ -1135,3 +1187,30 @@ export function validatePodUpdateSpec(pod: Obj, old: Obj, errs: FieldError[]): v
   }
 }
 
+/**
+ * ValidatePodEphemeralContainersUpdate minus ObjectMeta (the pods/ephemeralcontainers subresource, whose
+ * strategy already kept everything but spec.ephemeralContainers): the new pod must be valid, static pods
+ * take none, and the ephemeral containers already there may be neither removed nor changed.
+ */
+export function validatePodEphemeralContainersUpdate(pod: Obj, old: Obj, errs: FieldError[]): void {
+  if (old.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) {
+    errs.splice(0, errs.length, forbiddenField('', 'static pods do not support ephemeral containers'));
+    return;
+  }
+  validatePodSpecOnly(pod, errs);
+  const byName = new Map<string, Obj>();
+  for (const c of arr(pod.spec?.ephemeralContainers)) if (isObj(c)) byName.set(str(c.name), c);
+  for (const o of arr(old.spec?.ephemeralContainers)) {
+    const name = str(o?.name);
+    const now = byName.get(name);
+    if (!now) errs.push(forbiddenField('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be removed\n`));
+    else if (!deepEqual(o, now)) errs.push(forbiddenField('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be changed\n`));
+  }
+}
+
+/** The pods/ephemeralcontainers update validation: ObjectMeta update rules, then validatePodEphemeralContainersUpdate. */
+export function validateEphemeralContainersUpdate(pod: Obj, old: Obj): FieldError[] {
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+  validatePodEphemeralContainersUpdate(pod, old, errs);
+  return errs;
+}

@@ -425,7 +425,13 @@ export class Store {
     namespace: string,
     name: string,
     tryUpdate: (current: Obj | undefined) => Obj | Promise<Obj>,
-    opts: { subresource?: string; allowCreate?: boolean; retries?: number } = {},
+    opts: {
+      subresource?: string;
+      allowCreate?: boolean;
+      retries?: number;
+      /** tryUpdate only reads `current` (and returns an object of its own): no private copy is made. */
+      readOnly?: boolean;
+    } = {},
   ): Promise<{ obj: Obj; created: boolean }> {
     const key = this.key(namespace, name);
     const retries = opts.retries ?? 8;
@@ -438,7 +444,7 @@ export class Store {
       }
       const old = this.#decode(cur.kv);
       // A second decode is the caller's private copy (cheaper than a deep clone).
-      const desired = await tryUpdate(this.#decodeFresh(cur.kv));
+      const desired = await tryUpdate(opts.readOnly ? old : this.#decodeFresh(cur.kv));
       try {
         const obj = await this.#update(ctx, namespace, name, desired, old, cur.kv, opts.subresource ?? '');
         return { obj, created: false };
@@ -464,9 +470,11 @@ export class Store {
       (cur) => {
         if (cur && wantRv && wantRv !== cur.metadata.resourceVersion) throw conflict(this.gr, name, OBJECT_MODIFIED);
         if (!cur && wantRv) throw notFound(this.gr, name);
-        return structuredClone(input);
+        // The store edits what it writes; with a resourceVersion there is no second attempt that
+        // would need the request's object as it came, so the first (and only) one may take it.
+        return wantRv ? input : structuredClone(input);
       },
-      { subresource, allowCreate: this.strategy.allowCreateOnUpdate && subresource === '', retries: wantRv ? 0 : 8 },
+      { subresource, allowCreate: this.strategy.allowCreateOnUpdate && subresource === '', retries: wantRv ? 0 : 8, readOnly: true },
     );
   }
 
@@ -485,7 +493,9 @@ export class Store {
     if (subresource !== '') {
       // Subresource writes change only their part (status strategy + ResetObjectMetaForStatus;
       // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
-      const next = this.#decodeFresh(kv);
+      // The rest is the stored object's: `old` is this request's private parse (never the watch
+      // cache's object), so the written object may share its untouched parts instead of a third parse.
+      const next: Obj = { ...old, metadata: { ...old.metadata } };
       if (subresource === 'finalize') next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
       else if (subresource === 'binding') {
         // pods/binding sets the node and the PodScheduled condition in one write, as upstream's BindingREST.

@@ -44,6 +44,11 @@ export interface ContainerConfig {
   cpuRequestMilli?: number;
   /** Where the runtime writes the container's log (CRI log format). */
   logPath: string;
+  /**
+   * An ephemeral container's target (targetContainerName): the runtime id of a running container of
+   * the same sandbox whose process namespace this one joins (CRI's NamespaceOption TARGET).
+   */
+  targetContainerId?: string;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';

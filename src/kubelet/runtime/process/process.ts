@@ -4,6 +4,8 @@
 // namespace (hostname = pod hostname) and cgroup v1 memory/cpu limits, reporting OOMKilled from
 // the cgroup's counter — what runc does for a CRI runtime, with plain Linux primitives; elsewhere
 // a plain child process, and `isolation` says so. Logs go to the CRI log file the kubelet reads.
+// An ephemeral container with a target joins the target's pid namespace (nsenter --pid) instead of
+// getting its own, so that `kubectl debug --target` sees the target's processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -49,6 +51,11 @@ export interface ProcessRuntimeOptions {
   /** Log rotation (the kubelet's containerLogMaxSize / containerLogMaxFiles). */
   logMaxSize?: number;
   logMaxFiles?: number;
+  /**
+   * A network namespace (path, e.g. /run/netns/skiff-…) every container and exec joins: a cluster's
+   * own VNet whose node, pod and service ranges are local in there. Default: the host's network.
+   */
+  netns?: string;
 }
 
 interface Sandbox {
@@ -85,6 +92,8 @@ interface Container {
   exited: Promise<ContainerStatus>;
   resolveExited: (s: ContainerStatus) => void;
   mountPoints: string[];
+  /** The container whose pid namespace this one joins (an ephemeral container's target). */
+  target?: Container;
 }
 
 function notFound(kind: string, id: string): Error {
@@ -198,8 +207,10 @@ export class ProcessRuntime implements ContainerRuntime {
   #sandboxes = new Map<string, Sandbox>();
   #containers = new Map<string, Container>();
   #closed = false;
+  #netns: string | undefined;
 
   constructor(opts: ProcessRuntimeOptions = {}) {
+    this.#netns = opts.netns;
     const mode = opts.isolate ?? 'auto';
     if (mode === false) {
       this.isolated = false;
@@ -280,6 +291,12 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!sb) throw notFound('sandbox', sandboxId);
     if (!sb.ready) throw new Error(`sandbox "${sandboxId}" is not ready`);
     const resolved = resolveImage(cfg.image, cfg.command);
+    let target: Container | undefined;
+    if (cfg.targetContainerId) {
+      target = this.#containers.get(cfg.targetContainerId);
+      if (!target || target.sandbox !== sb) throw notFound('target container', cfg.targetContainerId);
+      if (target.status.state !== 'running') throw new Error(`target container "${target.cfg.name}" is not running`);
+    }
     let argv = containerArgv(resolved, cfg.command, cfg.args);
     if (cfg.tty) argv = [tool('script'), '-qfec', argv.map(q).join(' '), '/dev/null'];
     const env: Record<string, string> = { ...cfg.env };
@@ -302,6 +319,7 @@ export class ProcessRuntime implements ContainerRuntime {
       exited,
       resolveExited,
       mountPoints: [],
+      ...(target ? { target } : {}),
     };
     this.#containers.set(id, c);
     sb.containers.add(id);
@@ -336,7 +354,8 @@ export class ProcessRuntime implements ContainerRuntime {
 
   #spawnPlain(c: Container, cwd: string): void {
     if (!existsSync(cwd)) throw new Error(`chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
-    const child = spawn(c.argv[0]!, c.argv.slice(1), {
+    const argv = this.#netns ? [tool('nsenter'), `--net=${this.#netns}`, '--', ...c.argv] : c.argv;
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       env: c.env,
       detached: true,
@@ -361,7 +380,11 @@ export class ProcessRuntime implements ContainerRuntime {
     cg.apply(c.cfg);
     const podCg = new CgroupSet(sb.cgroupPath);
 
-    const init: string[] = ['set -e', `echo ${q(sb.cfg.hostname)} > /proc/sys/kernel/hostname`, `${q(tool('mount'))} -t proc proc /proc`];
+    // In the target's pid namespace the container is not pid 1 and the waiter cannot see its host
+    // pid: the container reports it itself, from the host's /proc, before mounting its own.
+    const targetPid = this.#joinable(c);
+    const init: string[] = targetPid ? ['read -r hostpid _ < /proc/self/stat', 'echo "$hostpid" >&3', 'exec 3>&-'] : [];
+    init.push('set -e', `echo ${q(sb.cfg.hostname)} > /proc/sys/kernel/hostname`, `${q(tool('mount'))} -t proc proc /proc`);
     const targets = new Set(c.cfg.mounts.map((m) => m.containerPath));
     // Read-only remounts come after every bind, so that a mount nested in a read-only volume
     // (coredns: /etc/coredns/custom in /etc/coredns) can still get its mount point, as with runc.
@@ -392,10 +415,12 @@ export class ProcessRuntime implements ContainerRuntime {
     const waiter = [
       'i=$1; shift',
       'exec 4<&0',
-      `${q(tool('sh'))} -c "$i" ${q(c.cfg.name)} "$@" <&4 4<&- 3>&- &`,
+      targetPid
+        ? `${q(tool('nsenter'))} --target ${targetPid} --pid -- ${q(tool('sh'))} -c "$i" ${q(c.cfg.name)} "$@" <&4 4<&- &`
+        : `${q(tool('sh'))} -c "$i" ${q(c.cfg.name)} "$@" <&4 4<&- 3>&- &`,
       'pid=$!',
       'exec 4<&-',
-      'echo $pid >&3',
+      ...(targetPid ? [] : ['echo $pid >&3']),
       'exec 3>&-',
       // The waiter leaves the container's cgroups so that it is never the OOM killer's pick.
       ...podCg.procsFiles().map((f) => `echo $$ > ${q(f)} 2>/dev/null`),
@@ -404,7 +429,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const outer = [
       ...cg.procsFiles().map((f) => `echo $$ > ${q(f)}`),
       'w=$1; shift',
-      `exec ${q(tool('unshare'))} --mount --pid --uts --propagation private -- ${q(tool('sh'))} -c "$w" skiff "$@"`,
+      `exec ${this.#netns ? `${q(tool('nsenter'))} ${q(`--net=${this.#netns}`)} -- ` : ''}${q(tool('unshare'))} --mount ${targetPid ? '' : '--pid '}--uts --propagation private -- ${q(tool('sh'))} -c "$w" skiff "$@"`,
     ].join(' && ');
 
     const child = spawn(tool('sh'), ['-c', outer, 'skiff', waiter, init.join('\n'), ...c.argv], {
@@ -425,6 +450,26 @@ export class ProcessRuntime implements ContainerRuntime {
       pidPipe.on('error', () => resolve(undefined));
     });
     pidPipe.destroy();
+  }
+
+  /** The host pid of the running target whose pid namespace an ephemeral container joins, if any. */
+  #joinable(c: Container): number | undefined {
+    const t = c.target;
+    if (!t) return undefined;
+    if (t.status.state !== 'running' || !t.pid) throw new Error(`target container "${t.cfg.name}" is not running`);
+    return t.pid;
+  }
+
+  /** Signals every process left in a container's cgroup (a container sharing its target's pid namespace has no pid 1 to take them along). */
+  #killCgroup(c: Container, signal: NodeJS.Signals): void {
+    if (!c.cgroups) return;
+    let text = '';
+    try {
+      text = readFileSync(join(c.cgroups.memoryDir, 'cgroup.procs'), 'utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) if (line) this.#kill(Number(line), signal);
   }
 
   #watch(c: Container, child: ChildProcess): void {
@@ -457,6 +502,7 @@ export class ProcessRuntime implements ContainerRuntime {
       exit = { code, signal };
       // A container ends with its pid 1: take the rest of a plain container's process group along.
       if (!this.isolated && child.pid) this.#kill(-child.pid, 'SIGKILL');
+      else if (c.target) this.#killCgroup(c, 'SIGKILL');
       // Something outside the container may still hold its stdout; don't wait for it forever.
       fallback = setTimeout(() => {
         child.stdout?.destroy();
@@ -493,6 +539,7 @@ export class ProcessRuntime implements ContainerRuntime {
   /** Signals the container: its pid 1 (isolated) or its process group (plain). */
   #signal(c: Container, signal: NodeJS.Signals): void {
     if (this.isolated) {
+      if (c.target && signal === 'SIGKILL') this.#killCgroup(c, signal);
       if (c.pid) this.#kill(c.pid, signal);
       // Before pid 1 is known (or if it is gone) the waiter's group still reaches it.
       else if (c.child?.pid) this.#kill(-c.child.pid, signal);
@@ -553,9 +600,11 @@ export class ProcessRuntime implements ContainerRuntime {
       });
     }
     if (this.isolated && c.pid) {
-      argv = [tool('nsenter'), '--target', String(c.pid), '--mount', '--uts', '--pid', '--wd', '--', ...argv];
+      argv = [tool('nsenter'), '--target', String(c.pid), '--mount', '--uts', '--pid', ...(this.#netns ? ['--net'] : []), '--wd', '--', ...argv];
       const join = (c.cgroups?.procsFiles() ?? []).map((f) => `echo $$ > ${q(f)} && `).join('');
       argv = [tool('sh'), '-c', `${join}exec "$@"`, 'exec', ...argv];
+    } else if (this.#netns) {
+      argv = [tool('nsenter'), `--net=${this.#netns}`, '--', ...argv];
     }
     const env = { ...c.env };
     if (opts.tty) {

@@ -1,7 +1,7 @@
 // Simulated nodes against the in-process API server with a FakeClock: registration with the
 // kubelet's Node status and Lease, lease renewal, pods going Running with upstream conditions,
 // run-to-completion pods succeeding, crash loops with the kubelet's back-off, graceful deletion,
-// node failure and recovery.
+// ephemeral containers, node failure and recovery.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../../../storage/memory/memory.ts';
@@ -290,6 +290,35 @@ describe('simulated pods', () => {
     await pods().create(pod('host', 'sim-1', { spec: { hostNetwork: true } }));
     const p = await podWhere('host', (p) => p.status?.phase === 'Running', 'Running');
     assert.equal(p.status.podIP, p.status.hostIP);
+  });
+
+  it('reports an ephemeral container (kubectl debug) Running beside the app containers', async () => {
+    await pods().create(pod('sim-debug', 'sim-1'));
+    await podWhere('sim-debug', (p) => p.status?.phase === 'Running', 'Running');
+    const cur = await pods().get('sim-debug');
+    const next = { ...cur, spec: { ...cur.spec, ephemeralContainers: [{ name: 'dbg', image: 'busybox', command: ['sh'], targetContainerName: 'app' }] } };
+    await api.store('', 'pods')!.update({ user: admin, now: clock.now(), dryRun: false }, 'default', 'sim-debug', next, 'ephemeralcontainers');
+    const ecs = (p: Obj) => (p.status?.ephemeralContainerStatuses ?? [])[0];
+    const p = await podWhere('sim-debug', (p) => !!ecs(p)?.state?.running, 'ephemeral Running');
+    const e = ecs(p);
+    assert.equal(e.name, 'dbg');
+    assert.equal(e.ready, false);
+    assert.equal(e.restartCount, 0);
+    assert.equal(e.image, 'busybox');
+    assert.ok(e.containerID);
+    assert.equal(e.state.running.startedAt, iso(clock.now()));
+    assert.equal(p.status.phase, 'Running');
+    assert.equal(cond(p, 'Ready')?.status, 'True');
+    await pods().delete('sim-debug');
+    await until(async () => {
+      try {
+        await pods().get('sim-debug');
+        clock.advance(1000);
+        return undefined;
+      } catch (err) {
+        return isNotFound(err) ? true : undefined;
+      }
+    }, 'sim-debug deleted');
   });
 
   it('shows ContainerCreating while a delayed ready stage waits', async () => {

@@ -1,7 +1,8 @@
 // Simulated nodes, as kwok runs them: many fake kubelets in one process that register Nodes,
 // renew their Leases every 10 s, and move their pods through Pending → Running (→ Succeeded /
 // Failed, crash loops with the kubelet's back-off) with upstream conditions and container statuses,
-// pod IPs from each node's pod CIDR, and graceful deletion — driven by stages (stages.ts). One pod
+// pod IPs from each node's pod CIDR, graceful deletion, and ephemeral containers (kubectl debug) that
+// run from when they appear until the pod stops — driven by stages (stages.ts). One pod
 // informer indexed by spec.nodeName serves every node; status writes go through a shared queue.
 import { toError, type KubeClient } from '../../../client/client.ts';
 import type { Informer, InformerFactory } from '../../../client/informer.ts';
@@ -146,6 +147,8 @@ interface PodState {
   dropped: boolean;
   /** containerID of the current run, by restart count. */
   cid: { restart: number; id: string } | undefined;
+  /** When each ephemeral container started (they run until the pod stops). */
+  eph: Map<string, number> | undefined;
 }
 
 /** Pod conditions the kubelet owns (kubetypes.PodConditionByKubelet). */
@@ -463,9 +466,10 @@ export class SimNodePool {
   /** Creates or renews the node's Lease (the kubelet's node lease controller); a failure retries in a second. */
   async #renewLease(n: SimNode): Promise<void> {
     this.#scheduleLease(n);
-    if (n.failed || n.removed) return;
+    if (n.failed || n.removed || this.#stopped) return;
     try {
-      await this.#nodeCalls.run(() => this.#renewLeaseOnce(n));
+      // A renewal still waiting for a slot when the pool stops (or the node goes) is dropped.
+      await this.#nodeCalls.run(() => (n.failed || n.removed || this.#stopped ? Promise.resolve() : this.#renewLeaseOnce(n)));
     } catch (e) {
       this.#report(`renew lease of node ${n.name}`, e);
       this.#scheduleLease(n, 1000);
@@ -498,7 +502,7 @@ export class SimNodePool {
   /** Posts the node's conditions with a fresh heartbeat. */
   async #postStatus(n: SimNode): Promise<void> {
     this.#scheduleStatus(n);
-    if (n.failed || n.removed) return;
+    if (n.failed || n.removed || this.#stopped) return;
     try {
       const conditions = nodeConditions(this.#clock.now(), transitionTimes(this.#nodeInf.get(n.name)));
       await this.#call(n, () => this.#client.nodes().patch(n.name, 'strategic', { status: { conditions } }, { subresource: 'status' }), 5);
@@ -521,6 +525,8 @@ export class SimNodePool {
     if (!this.#nodes.has(nodeName) && !st) return;
     // A change someone else made (Ready marked False, readiness gates, deletion): re-post our view.
     if (st && !st.writing && st.uid === p.metadata?.uid && Number(p.metadata?.resourceVersion ?? 0) > st.writtenRV) st.version++;
+    // A new ephemeral container (kubectl debug) is reported even if that change raced our own write.
+    else if (st && st.uid === p.metadata?.uid && (p.spec?.ephemeralContainers?.length ?? 0) > (st.eph?.size ?? 0)) st.version++;
     this.#queue.add(key);
   }
 
@@ -583,6 +589,7 @@ export class SimNodePool {
       deleted: false,
       dropped: false,
       cid: undefined,
+      eph: undefined,
     };
     for (const c of pod.status?.conditions ?? []) {
       if (c?.type && c.lastTransitionTime) st.conds.set(c.type, { status: c.status, at: Date.parse(c.lastTransitionTime) });
@@ -599,6 +606,10 @@ export class SimNodePool {
       } else st.version++;
       if (!st.ip) this.#allocateIP(st, pod);
       const cs = (pod.status?.containerStatuses ?? [])[0];
+      for (const e of pod.status?.ephemeralContainerStatuses ?? []) {
+        const at = e?.state?.running?.startedAt;
+        if (at) (st.eph ??= new Map()).set(e.name, Date.parse(at));
+      }
       st.step = 'running';
       st.restartCount = cs?.restartCount ?? 0;
       st.startTime = pod.status?.startTime ? Date.parse(pod.status.startTime) : now;
@@ -864,6 +875,26 @@ export class SimNodePool {
     return { type, status, lastTransitionTime: rfc3339(c.at), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
   }
 
+  /** Ephemeral containers: started once when they appear, never ready, killed (137) when the pod stops. */
+  #ephemeralStatuses(st: PodState, ephs: Obj[], cid: string, hasInit: boolean, now: number): Obj[] {
+    const step = st.step;
+    const eph = (st.eph ??= new Map());
+    return ephs.map((c, i) => {
+      const base = { name: c.name, image: c.image, lastState: {}, ready: false, restartCount: 0 };
+      if (step === 'starting') return { ...base, imageID: '', state: { waiting: { reason: hasInit ? 'PodInitializing' : 'ContainerCreating' } } };
+      let at = eph.get(c.name);
+      if (at === undefined) eph.set(c.name, (at = now));
+      const containerID = `${cid.slice(0, -4)}${((0x4000 + i) & 0xffff).toString(16)}`;
+      const imageID = this.#imageID(c.image ?? '');
+      if (step === 'done' || step === 'stopped') {
+        const end = Math.max(at, st.term?.finishedAt ?? now);
+        const terminated = { exitCode: 137, reason: 'Error', startedAt: rfc3339(at), finishedAt: rfc3339(end), containerID };
+        return { ...base, imageID, containerID, state: { terminated } };
+      }
+      return { ...base, imageID, containerID, state: { running: { startedAt: rfc3339(at) } } };
+    });
+  }
+
   /** The status the kubelet would post for the pod in this step (generateAPIPodStatus). */
   #status(st: PodState, pod: Obj): PodStatus {
     const now = this.#clock.now();
@@ -970,6 +1001,8 @@ export class SimNodePool {
       status.podIP = st.ip;
       status.podIPs = [{ ip: st.ip }];
     }
+    const ephs: Obj[] = spec.ephemeralContainers ?? [];
+    if (ephs.length) status.ephemeralContainerStatuses = this.#ephemeralStatuses(st, ephs, cid, inits.length > 0, now);
     if (st.extra) Object.assign(status, st.extra);
     return status;
   }
