@@ -5,22 +5,11 @@
 import { ERROR_CODES, MAX_PODS } from './data/catalog.ts';
 import { ArmError } from './arm/errors.ts';
 import { isRoot } from '../cluster/netns.ts';
+import { formatIPv4, parseIPv4 } from '../machinery/ipv4.ts';
 
 export interface Cidr {
   base: number;
   bits: number;
-}
-
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
-}
-
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 export function parseCidr(s: string): Cidr | undefined {

@@ -5,18 +5,7 @@
 // Services at start, so they need no storage of their own.
 import { invalid, type FieldError } from '../machinery/errors.ts';
 import type { Obj } from './types.ts';
-
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
-}
-
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+import { formatIPv4, parseIPv4 } from '../machinery/ipv4.ts';
 
 export class CIDR {
   readonly base: number;

@@ -33,6 +33,7 @@ import { ClusterDNS, DNSBindError, ensureCoreDNSConfigMaps, ensureKubeDNSService
 import { StatusError, isNotFound } from '../machinery/errors.ts';
 import type { StreamBackend } from '../apiserver/streaming/streaming.ts';
 import { ClusterSecurity, type Credentials } from './security.ts';
+import { formatIPv4, parseIPv4 } from '../machinery/ipv4.ts';
 import { credentialControllers } from '../controllers/certificates/index.ts';
 import { deleteNetns, ensureNetns, netnsPath } from './netns.ts';
 import { NamespaceDataPlane } from './dataplane.ts';
@@ -50,9 +51,7 @@ function savedRanges(dataDir: string): string[] {
 
 /** The first usable address of a service CIDR: the `kubernetes` Service's ClusterIP. */
 function firstServiceIP(cidr: string): string {
-  const [base] = cidr.split('/');
-  const n = base!.split('.').reduce((a, p) => a * 256 + Number(p), 0) + 1;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return formatIPv4(parseIPv4(cidr.split('/')[0])! + 1);
 }
 
 export interface ClusterOptions {

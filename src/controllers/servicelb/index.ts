@@ -13,20 +13,10 @@ import type { Obj } from '../../client/types.ts';
 import { WorkQueue, runWorkers } from '../../client/workqueue.ts';
 import { isConflict, isNotFound } from '../../machinery/errors.ts';
 import type { Controller, ControllerContext, ControllerFactory } from '../manager.ts';
+import { formatIPv4, parseIPv4 } from '../../machinery/ipv4.ts';
 
 export const LB_FINALIZER = 'service.kubernetes.io/load-balancer-cleanup';
 export const DEFAULT_LB_POOL = '127.20.0.0/16';
-
-export function parseIPv4(s: unknown): number | undefined {
-  if (typeof s !== 'string') return undefined;
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const p = m.slice(1).map(Number);
-  if (p.some((x) => x > 255)) return undefined;
-  return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
-}
-
-const formatIPv4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /** An IPv4 pool without its network and broadcast addresses. */
 export class AddressPool {
