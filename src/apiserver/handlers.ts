@@ -173,12 +173,17 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
       checkPatchOptions(q, false);
       ctx.fieldManager ??= managerFromUserAgent(r.headers['user-agent']);
       const mode = parseFieldValidation(q.get('fieldValidation'), 'patch');
+      const readOnly = sub === 'status';
       const { obj } = await store.guaranteedUpdate(
         { ...ctx, dryRun: dryRun(q) },
         ns,
         info.name,
         (cur) => {
-          const next = applyPatch(type, cur!, patch, store);
+          const patched = applyPatch(type, cur!, patch, store);
+          // A subresource write starts from a read-only `cur` (the store takes only its part from
+          // what we return): the patched object shares what the patch left alone, so its top
+          // level and metadata, which the store sets, are our own.
+          const next = readOnly ? { ...patched, metadata: patched.metadata && typeof patched.metadata === 'object' ? { ...patched.metadata } : patched.metadata } : patched;
           // A patch may not rename the object or move it (upstream's checkName).
           const m = next.metadata;
           const nextName = m && typeof m === 'object' ? m.name : undefined;
@@ -195,7 +200,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
           if (typeof want === 'string' && want !== cur!.metadata.resourceVersion) throw conflict(store.gr, info.name, 'the object has been modified; please apply your changes to the latest version and try again');
           return next;
         },
-        { subresource: sub },
+        { subresource: sub, readOnly },
       );
       return { code: 200, body: obj };
     }
@@ -327,10 +332,10 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
     stop = await store.watch(ns, q.get('resourceVersion') ?? undefined, named, {
       send: (type, ev) => {
         if (res.writeEvent && !toTable && !partial) {
+          // In-process watchers (informers) get the watch cache's own object, no copy: like
+          // client-go's informer caches, what they get is read-only.
           if (closed) return;
-          ev.json ??= jsonOf(withTypeMeta(ev.obj, store));
-          ev.shared ??= JSON.parse(ev.json) as Obj;
-          res.writeEvent(type, ev.shared);
+          res.writeEvent(type, withTypeMeta(ev.obj, store));
         } else write(lineFor(type, ev));
       },
       fail: (err) => {
@@ -474,13 +479,12 @@ async function bind(store: Store, r: HandlerRequest, ns: string): Promise<Reply>
     (pod) => {
       if (pod!.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
       if (pod!.spec?.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${pod!.spec.nodeName}"`);
-      pod!.spec.nodeName = target.name;
       const conds: Obj[] = (pod!.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
       conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now) });
-      pod!.status = { ...(pod!.status ?? {}), conditions: conds };
-      return pod!;
+      // The store takes only the node and the status from a binding (`pod` is read-only).
+      return { metadata: {}, spec: { nodeName: target.name }, status: { ...(pod!.status ?? {}), conditions: conds } };
     },
-    { subresource: 'binding' },
+    { subresource: 'binding', readOnly: true },
   );
   return { code: 201, body: success({}, 201) };
 }

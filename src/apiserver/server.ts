@@ -131,6 +131,8 @@ const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward
 const admin: UserInfo = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
 
 export class ApiServer {
+  /** HandlerRequest.storeFor, made once (not a closure per request). */
+  readonly #storeFor = (g: string, r: string): Store | undefined => this.store(g, r);
   readonly stores = new Map<string, Store>();
   readonly storage: Backend;
   readonly admission: Admission;
@@ -367,7 +369,7 @@ export class ApiServer {
   async dispatch(req: { method: string; url: string; headers?: Record<string, string>; body?: Buffer; user: UserInfo }, res: ResponseSink): Promise<void> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
-    await this.#serve({ method: req.method, url: req.url, headers, body: async () => req.body ?? Buffer.alloc(0), authenticate: () => req.user }, res);
+    await this.#serve({ method: req.method, url: req.url, headers, body: bodyOf(req.body), authenticate: userOf(req.user) }, res);
   }
 
   async #serve(
@@ -534,7 +536,7 @@ export class ApiServer {
       body,
       ctx: { user, now: this.#now(), dryRun: false, ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager')! } : {}) },
       negotiated,
-      storeFor: (g, r) => this.store(g, r),
+      storeFor: this.#storeFor,
       res,
       warnings: [],
     };
@@ -705,4 +707,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
       reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     });
   });
+}
+
+// (Closures made by a function call, not assigned to a name: tsx's keepNames would otherwise
+// define a name on each one, per request.)
+function bodyOf(b: Buffer | undefined): () => Promise<Buffer> {
+  return async () => b ?? Buffer.alloc(0);
+}
+
+function userOf(u: UserInfo): () => UserInfo {
+  return () => u;
 }

@@ -56,8 +56,8 @@ export interface ResponseSink {
   end(chunk?: string | Buffer): unknown;
   on(event: 'close', listener: () => void): unknown;
   /**
-   * In-process sinks take watch events as objects (one parsed copy shared by every in-process
-   * watcher) instead of JSON lines to parse again.
+   * In-process sinks take watch events as objects (the watch cache's own, shared by every
+   * in-process watcher and read-only) instead of JSON lines to parse again.
    */
   writeEvent?(type: string, object: Obj): void;
 }

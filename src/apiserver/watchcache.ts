@@ -18,8 +18,6 @@ export interface CacheEvent {
   rv: number;
   /** JSON of `obj`, computed once for all watchers. */
   json?: string;
-  /** A private parsed copy of `json`, shared by all in-process watchers (they must not mutate it). */
-  shared?: Obj;
 }
 
 export interface CacheItem {
@@ -64,11 +62,15 @@ export class WatchCache {
 
   #decode: (kv: KeyValue, rv?: number) => Obj;
 
-  constructor(backend: Backend, prefix: string, opts: { capacity?: number; decode?: (kv: KeyValue, rv?: number) => Obj } = {}) {
+  /** Decode objects when first looked at (see LazyItem). */
+  #lazy: boolean;
+
+  constructor(backend: Backend, prefix: string, opts: { capacity?: number; decode?: (kv: KeyValue, rv?: number) => Obj; lazy?: boolean } = {}) {
     this.#backend = backend;
     this.prefix = prefix;
     this.#capacity = opts.capacity ?? 10_000;
     this.#decode = opts.decode ?? decodeObject;
+    this.#lazy = opts.lazy ?? false;
     this.#ready = this.#start();
     this.#ready.catch(() => {});
   }
@@ -88,7 +90,7 @@ export class WatchCache {
     do {
       const page = await this.#backend.list(this.prefix, { limit: 5000, ...(cont ? { continue: cont } : {}) });
       rev = page.revision;
-      for (const kv of page.kvs) items.set(kv.key, { obj: this.#decode(kv), rv: kv.modRevision });
+      for (const kv of page.kvs) items.set(kv.key, this.#item(kv));
       cont = page.continue;
     } while (cont);
     this.#items = items;
@@ -105,7 +107,17 @@ export class WatchCache {
         this.#draining++;
         const key = ev.kv.key;
         let ce: CacheEvent;
-        if (ev.type === 'delete') {
+        if (this.#lazy) {
+          const prev = this.#items.get(key);
+          if (ev.type === 'delete') {
+            this.#items.delete(key);
+            ce = new LazyEvent('DELETED', key, ev.revision, undefined, prev, () => this.#decode(ev.kv, ev.revision));
+          } else {
+            const item = this.#item(ev.kv);
+            this.#items.set(key, item);
+            ce = new LazyEvent(prev ? 'MODIFIED' : 'ADDED', key, ev.revision, item, prev, undefined);
+          }
+        } else if (ev.type === 'delete') {
           const prev = this.#items.get(key)?.obj;
           const obj = prev ? { ...prev, metadata: { ...prev.metadata, resourceVersion: String(ev.revision) } } : this.#decode(ev.kv, ev.revision);
           this.#items.delete(key);
@@ -132,6 +144,10 @@ export class WatchCache {
       for (const x of this.#watchers) x.w.fail(new StatusError(500, 'InternalError', `watch cache: ${(e as Error).message}`));
       this.#watchers.clear();
     }
+  }
+
+  #item(kv: KeyValue): CacheItem {
+    return this.#lazy ? new LazyItem(kv, this.#decode) : { obj: this.#decode(kv), rv: kv.modRevision };
   }
 
   #push(ev: CacheEvent) {
@@ -247,6 +263,67 @@ export class WatchCache {
     this.#watch?.close();
     for (const x of this.#watchers) x.w.fail(new StatusError(503, 'ServiceUnavailable', 'apiserver is shutting down'));
     this.#watchers.clear();
+  }
+}
+
+/**
+ * An item of a lazy cache: decoded when first looked at. A resource stored in another version
+ * (events.k8s.io Events are core Events; autoscaling/v1 HPAs are v2) shares its storage prefix
+ * with a resource that is written far more often and rarely watched in this version: its cache
+ * need not parse and convert every write that no one reads.
+ */
+class LazyItem implements CacheItem {
+  readonly rv: number;
+  #kv: KeyValue | undefined;
+  #decode: (kv: KeyValue) => Obj;
+  #obj: Obj | undefined;
+
+  constructor(kv: KeyValue, decode: (kv: KeyValue) => Obj) {
+    this.rv = kv.modRevision;
+    this.#kv = kv;
+    this.#decode = decode;
+  }
+
+  get obj(): Obj {
+    if (this.#kv) {
+      this.#obj = this.#decode(this.#kv);
+      this.#kv = undefined;
+    }
+    return this.#obj!;
+  }
+}
+
+/** A lazy cache's event: its objects are those of its items, decoded when first looked at. */
+class LazyEvent implements CacheEvent {
+  readonly type: EventType;
+  readonly key: string;
+  readonly rv: number;
+  json?: string;
+  #item: CacheItem | undefined;
+  #prev: CacheItem | undefined;
+  #gone: (() => Obj) | undefined;
+  #deleted: Obj | undefined;
+
+  constructor(type: EventType, key: string, rv: number, item: CacheItem | undefined, prev: CacheItem | undefined, gone: (() => Obj) | undefined) {
+    this.type = type;
+    this.key = key;
+    this.rv = rv;
+    this.#item = item;
+    this.#prev = prev;
+    this.#gone = gone;
+  }
+
+  get obj(): Obj {
+    if (this.#item) return this.#item.obj;
+    if (!this.#deleted) {
+      const p = this.#prev?.obj;
+      this.#deleted = p ? { ...p, metadata: { ...p.metadata, resourceVersion: String(this.rv) } } : this.#gone!();
+    }
+    return this.#deleted;
+  }
+
+  get prev(): Obj | undefined {
+    return this.#prev?.obj;
   }
 }
 

@@ -8,8 +8,17 @@ import type { Obj } from './types.ts';
 
 const AGGREGATE_MS = 10 * 60_000;
 
+let lastSecond = NaN;
+let lastStamp = '';
+
+/** Seconds-precision RFC 3339 (events are recorded many times a second: the last one is kept). */
 function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const s = Math.floor(ms / 1000);
+  if (s !== lastSecond) {
+    lastStamp = new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = s;
+  }
+  return lastStamp;
 }
 
 export interface EventRecorderOptions {

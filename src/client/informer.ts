@@ -1,7 +1,9 @@
 // Informers, as client-go's: list, then watch from the list's resourceVersion, keeping a local
 // cache with indexes; handlers hear adds, updates and deletes; a 410 Gone (or a dropped watch)
 // re-lists and reconciles the cache; an optional resync replays updates for every object. A
-// factory shares one informer per resource among all the controllers of a process.
+// factory shares one informer per resource among all the controllers of a process. The objects
+// it hands out are shared (in process, with the API server's watch cache too): read-only, as
+// client-go's rule for informer caches — copy before changing one.
 import { StatusError } from '../machinery/errors.ts';
 import { realClock, type Clock } from '../machinery/clock.ts';
 import { parseSelector } from '../machinery/labels.ts';
@@ -35,6 +37,8 @@ export interface InformerOptions {
   resyncMs?: number;
   clock?: Clock;
 }
+
+const NONE: readonly string[] = [];
 
 export class Informer<T extends Obj = Obj> {
   readonly client: ResourceClient<T>;
@@ -118,8 +122,12 @@ export class Informer<T extends Obj = Obj> {
 
   #index(key: string, obj: T | undefined, old: T | undefined) {
     for (const { fn, index } of this.#indexers.values()) {
-      if (old) for (const v of fn(old)) index.get(v)?.delete(key);
-      if (obj) for (const v of fn(obj)) (index.get(v) ?? index.set(v, new Set()).get(v)!).add(key);
+      const before = old ? fn(old) : NONE;
+      const after = obj ? fn(obj) : NONE;
+      // Most updates keep their index values (namespace, node): nothing to move.
+      if (before.length === 1 && after.length === 1 && before[0] === after[0]) continue;
+      for (const v of before) index.get(v)?.delete(key);
+      for (const v of after) (index.get(v) ?? index.set(v, new Set()).get(v)!).add(key);
     }
   }
 

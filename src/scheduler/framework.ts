@@ -150,6 +150,9 @@ export class Framework {
   readonly preBind: PreBindPlugin[] = [];
   readonly bind: BindPlugin[] = [];
   #nextStart = 0;
+  #feasible: NodeInfo[] = [];
+  #totals = new Float64Array(0);
+  #scores = new Float64Array(0);
   percentageOfNodesToScore: number | undefined;
 
   constructor(profile: ProfileConfig, handle: Handle, extra: AnyPlugin[] = []) {
@@ -210,7 +213,8 @@ export class Framework {
 
   /** Filters until the first rejection (RunFilterPlugins). */
   runFilter(state: CycleState, pod: PodInfo, node: NodeInfo): Result {
-    const fs = (state.filters ??= state.skipFilter.size ? this.filter.filter((p) => !state.skipFilter.has(p.name)) : this.filter);
+    // (No closure here: one capturing `state` would cost a context allocation on every call.)
+    const fs = state.filters ?? this.#filtersFor(state);
     for (let i = 0; i < fs.length; i++) {
       const p = fs[i]!;
       const s = p.filter(state, pod, node);
@@ -220,6 +224,13 @@ export class Framework {
       }
     }
     return null;
+  }
+
+  /** The Filter plugins whose PreFilter did not say Skip, once per cycle. */
+  #filtersFor(state: CycleState): FilterPlugin[] {
+    const skip = state.skipFilter;
+    state.filters = skip.size ? this.filter.filter((p) => !skip.has(p.name)) : this.filter;
+    return state.filters;
   }
 
   /**
@@ -277,7 +288,9 @@ export class Framework {
     }
     const n = nodes.length;
     const want = pre.nodeNames ? n : numFeasibleNodesToFind(this.percentageOfNodesToScore, n);
-    const feasible: NodeInfo[] = [];
+    // One list for every cycle (cycles are synchronous and nothing keeps it past one).
+    const feasible = this.#feasible;
+    feasible.length = 0;
     const start = pre.nodeNames ? 0 : this.#nextStart % Math.max(n, 1);
     let processed = 0;
     const withNominated = this.#hasNominated();
@@ -308,15 +321,22 @@ export class Framework {
 
   /** PreScore + Score + NormalizeScore + weights; per-plugin detail into `detail` when given. */
   runScore(state: CycleState, pod: PodInfo, nodes: NodeInfo[], detail: Map<string, { raw: Float64Array; norm: Float64Array; weight: number }> | null): Float64Array {
-    const totals = new Float64Array(nodes.length);
+    // Without detail the arrays are scratch, reused from cycle to cycle (the sample size rarely changes).
+    const n = nodes.length;
+    let totals: Float64Array;
+    if (detail) totals = new Float64Array(n);
+    else {
+      totals = this.#totals.length === n ? this.#totals : (this.#totals = new Float64Array(n));
+      totals.fill(0);
+    }
     for (const p of this.preScore) {
       const s = p.preScore(state, pod, nodes);
       if (s && s.code === Code.Skip) state.skipScore.add(p.name);
     }
     for (const { plugin, weight } of this.score) {
       if (state.skipScore.has(plugin.name)) continue;
-      const scores = new Float64Array(nodes.length);
-      for (let i = 0; i < nodes.length; i++) scores[i] = plugin.score(state, pod, nodes[i]!);
+      const scores = detail ? new Float64Array(n) : this.#scores.length === n ? this.#scores : (this.#scores = new Float64Array(n));
+      for (let i = 0; i < n; i++) scores[i] = plugin.score(state, pod, nodes[i]!);
       const raw = detail ? scores.slice() : null;
       plugin.normalize?.(state, pod, scores, nodes);
       for (let i = 0; i < nodes.length; i++) totals[i] += scores[i]! * weight;
@@ -381,19 +401,25 @@ export class Framework {
   }
 }
 
-/** selectHost: the highest total; ties broken uniformly at random (reservoir sampling). */
+/**
+ * selectHost: the highest total; ties broken uniformly at random (as upstream's reservoir
+ * sampling, with one random draw: count the ties, then take the k-th).
+ */
 export function selectHost(totals: Float64Array): number {
-  let best = 0;
-  let ties = 1;
-  for (let i = 1; i < totals.length; i++) {
+  let max = -Infinity;
+  let ties = 0;
+  for (let i = 0; i < totals.length; i++) {
     const t = totals[i]!;
-    if (t > totals[best]!) {
-      best = i;
+    if (t > max) {
+      max = t;
       ties = 1;
-    } else if (t === totals[best]!) {
-      ties++;
-      if (Math.random() * ties < 1) best = i;
-    }
+    } else if (t === max) ties++;
   }
-  return best;
+  if (ties <= 1) {
+    for (let i = 0; i < totals.length; i++) if (totals[i] === max) return i;
+    return 0;
+  }
+  let k = Math.floor(Math.random() * ties);
+  for (let i = 0; i < totals.length; i++) if (totals[i] === max && k-- === 0) return i;
+  return 0;
 }

@@ -240,9 +240,9 @@ export class PodInfo {
     const ns = this.namespace;
     this.requiredAffinity = (pa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Obj) => parseTerm(t, ns));
     this.requiredAntiAffinity = (paa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Obj) => parseTerm(t, ns));
-    const weighted = (w: Obj) => ({ ...parseTerm(w.podAffinityTerm ?? {}, ns), weight: w.weight ?? 0 });
-    this.preferredAffinity = (pa?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map(weighted);
-    this.preferredAntiAffinity = (paa?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map(weighted);
+    // (Inline arrows: a named one would cost tsx's keepNames a defineProperty per pod.)
+    this.preferredAffinity = (pa?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: Obj) => ({ ...parseTerm(w.podAffinityTerm ?? {}, ns), weight: w.weight ?? 0 }));
+    this.preferredAntiAffinity = (paa?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: Obj) => ({ ...parseTerm(w.podAffinityTerm ?? {}, ns), weight: w.weight ?? 0 }));
   }
 
   get hasAffinity(): boolean {

@@ -108,9 +108,17 @@ export class Scheduler {
     this.queue = new SchedulingQueue({ clock: this.clock, pluginEvents });
   }
 
+  #listerViews = new Map<string, Lister>();
+
+  /** A read-only view of one informer (made once: plugins ask for it on every cycle). */
   #lister(name: keyof typeof LISTERS): Lister {
-    const inf = this.#listers.get(name)!;
-    return { get: (a, b) => inf.get(a, b), list: (ns) => inf.list(ns) };
+    let l = this.#listerViews.get(name);
+    if (!l) {
+      const inf = this.#listers.get(name)!;
+      l = { get: (a, b) => inf.get(a, b), list: (ns) => inf.list(ns) };
+      this.#listerViews.set(name, l);
+    }
+    return l;
   }
 
   /** spec.priority, else the PriorityClass named, else the global default class, else 0. */

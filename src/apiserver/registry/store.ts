@@ -10,6 +10,7 @@ import type { ResourceInfo } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
 import { applyDefaults } from '../../api/defaults/index.ts';
 import { validateEphemeralContainersUpdate } from '../../api/validation/pod.ts';
+import { validateObjectMetaUpdate } from '../../machinery/validation.ts';
 import { convert, storageVersionOf } from '../../api/conversion/index.ts';
 import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../watchcache.ts';
 import { rfc3339, type Obj, type RequestContext } from '../types.ts';
@@ -123,7 +124,9 @@ export class Store {
     this.#transformer = transformer;
     const sv = storageVersionOf(info.group, info.resource);
     this.#storageVersion = sv && sv !== groupVersion(info) ? sv : undefined;
-    this.cache = new WatchCache(backend, this.prefix + '/', { decode: (kv, rv) => this.#decode(kv, rv) });
+    // Stored in another version (events.k8s.io Events, autoscaling/v1 HPAs): the other resource
+    // writes under the same prefix; decode (and convert) only what someone reads.
+    this.cache = new WatchCache(backend, this.prefix + '/', { decode: (kv, rv) => this.#decode(kv, rv), lazy: this.#storageVersion !== undefined });
   }
 
   get apiVersion(): string {
@@ -178,6 +181,16 @@ export class Store {
       }
     }
     return this.#decodeFresh(kv, rv);
+  }
+
+  /**
+   * The object stored at kv's revision, read-only: the watch cache's own when it has that
+   * revision (no parse), else decoded. An update starts from it and never changes it.
+   */
+  #stored(kv: KeyValue): Obj {
+    const it = this.cache.get(kv.key);
+    if (it && it.rv === kv.modRevision && it.obj.apiVersion === this.apiVersion && it.obj.kind === this.info.kind) return it.obj;
+    return this.#decode(kv);
   }
 
   #encode(obj: Obj, key: string): Buffer {
@@ -442,8 +455,8 @@ export class Store {
         const desired = await tryUpdate(undefined);
         return { obj: await this.create(ctx, namespace, desired), created: true };
       }
-      const old = this.#decode(cur.kv);
-      // A second decode is the caller's private copy (cheaper than a deep clone).
+      const old = this.#stored(cur.kv);
+      // A decode is the caller's private copy (cheaper than a deep clone).
       const desired = await tryUpdate(opts.readOnly ? old : this.#decodeFresh(cur.kv));
       try {
         const obj = await this.#update(ctx, namespace, name, desired, old, cur.kv, opts.subresource ?? '');
@@ -493,8 +506,8 @@ export class Store {
     if (subresource !== '') {
       // Subresource writes change only their part (status strategy + ResetObjectMetaForStatus;
       // namespaces/finalize: spec.finalizers; certificatesigningrequests/approval: status.conditions).
-      // The rest is the stored object's: `old` is this request's private parse (never the watch
-      // cache's object), so the written object may share its untouched parts instead of a third parse.
+      // The rest is the stored object's, shared with `old` (read-only, maybe the watch cache's
+      // own): nothing edits a part of what it writes that it did not replace.
       const next: Obj = { ...old, metadata: { ...old.metadata } };
       if (subresource === 'finalize') next.spec = { ...(next.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
       else if (subresource === 'binding') {
@@ -535,8 +548,17 @@ export class Store {
     meta.resourceVersion = om.resourceVersion;
     await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     // A binding only sets the node (checked by its handler); pod update validation forbids that change.
+    // pods/status keeps the stored spec (the very object, validated when it was written): only
+    // the metadata update is checked, as upstream's status strategy does not look at the spec.
+    const podStatus = subresource === 'status' && obj.spec === old.spec && this.info.kind === 'Pod' && this.info.group === '';
     const errs =
-      subresource === 'binding' ? [] : subresource === 'ephemeralcontainers' ? validateEphemeralContainersUpdate(obj, old) : this.strategy.validateUpdate(obj, old, ctx);
+      subresource === 'binding'
+        ? []
+        : subresource === 'ephemeralcontainers'
+          ? validateEphemeralContainersUpdate(obj, old)
+          : podStatus
+            ? validateObjectMetaUpdate(obj.metadata, old.metadata)
+            : this.strategy.validateUpdate(obj, old, ctx);
     if (errs.length) this.#invalid(obj, errs);
     await this.#admission.validate({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     await this.hooks.beforeUpdate?.(obj, old, ctx);

@@ -176,8 +176,9 @@ function updateSets(managed: Managed, before: Obj, after: Obj, schema: SNode, sk
   return stripMeta(changed);
 }
 
-function sameSet(a: FieldSet, b: FieldSet): boolean {
-  return equalJSON(a.toJSON(), b.toJSON());
+/** `sub` (a difference taken from `of`) is still all of `of`: nothing was taken away. */
+function sameSet(sub: FieldSet, of: FieldSet): boolean {
+  return sub.size() === of.size();
 }
 
 // --- Apply --------------------------------------------------------------------------------------

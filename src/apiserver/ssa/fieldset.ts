@@ -42,6 +42,13 @@ export class FieldSet {
     return n !== this && n.member;
   }
 
+  /** How many paths are members. */
+  size(): number {
+    let n = this.member ? 1 : 0;
+    if (this.children) for (const c of this.children.values()) n += c.size();
+    return n;
+  }
+
   isEmpty(): boolean {
     if (this.member) return false;
     if (this.children) for (const c of this.children.values()) if (!c.isEmpty()) return false;
