@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory/memory.ts';
 import { ApiServer } from './server.ts';
+import { jsonClient } from './testing.ts';
 import { validateEphemeralContainersUpdate } from '../api/validation/pod.ts';
 
 let api: ApiServer;
@@ -19,13 +20,7 @@ after(async () => {
   await api.storage.close();
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const init: RequestInit = { method, headers: body !== undefined ? { 'Content-Type': contentType } : {} };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const r = await fetch(base + path, init);
-  const text = await r.text();
-  return { status: r.status, body: JSON.parse(text) };
-}
+const call = jsonClient(() => base);
 
 const SMP = 'application/strategic-merge-patch+json';
 const PODS = '/api/v1/namespaces/default/pods';

@@ -4,6 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory/memory.ts';
 import { ApiServer } from './server.ts';
+import { jsonClient } from './testing.ts';
 
 let api: ApiServer;
 let base: string;
@@ -17,19 +18,7 @@ after(async () => {
   await api.storage.close();
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const init: RequestInit = { method, headers: body !== undefined ? { 'Content-Type': contentType } : {} };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const r = await fetch(base + path, init);
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, body: json };
-}
+const call = jsonClient(() => base);
 
 const STS = '/apis/apps/v1/namespaces/default/statefulsets';
 

@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../../storage/memory/memory.ts';
 import { ApiServer } from '../server.ts';
+import { jsonClient } from '../testing.ts';
 import { toCel, validateAdmissionPolicy } from './policy.ts';
 import { fieldErrorString } from '../../machinery/errors.ts';
 
@@ -20,18 +21,8 @@ after(async () => {
   await api.storage.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  const r = await fetch(base + path, { method, headers: body ? { 'Content-Type': type } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, body: json, headers: r.headers };
-}
+const request = jsonClient(() => base);
+const call = (method: string, path: string, body?: unknown) => request(method, path, body, method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
 
 const AR = '/apis/admissionregistration.k8s.io/v1';
 const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name }, spec });

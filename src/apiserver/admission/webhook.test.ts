@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../../storage/memory/memory.ts';
 import { ApiServer } from '../server.ts';
+import { jsonClient } from '../testing.ts';
 import { validateWebhookConfiguration } from './webhook.ts';
 import { ruleMatches, type MatchRequest } from './matching.ts';
 import { fieldErrorString } from '../../machinery/errors.ts';
@@ -110,17 +111,7 @@ describe('webhooks against a running server', () => {
     await backend.close();
   });
 
-  async function call(method: string, path: string, body?: unknown) {
-    const r = await fetch(base + path, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await r.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: r.status, body: json, headers: r.headers };
-  }
+  const call = jsonClient(() => base);
 
   const cfg = (kind: 'Validating' | 'Mutating', name: string, webhooks: unknown[]) => ({
     apiVersion: 'admissionregistration.k8s.io/v1',
