@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../cluster/e2e/harness.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'skiff');
@@ -32,16 +33,6 @@ function run(cmd: string, args: string[], env: Record<string, string>, input?: s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a value other than undefined, or fails with the last state. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 /**
  * The app the upgrade must not interrupt. Kubernetes takes an evicted pod out of its Service's
@@ -160,10 +151,10 @@ describe('the AKS walkthrough: skiff CLI and kubectl against skiff aks serve', {
     serve = spawn(bin, ['aks', 'serve', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     serve.stdout!.on('data', (b) => (log += b));
     serve.stderr!.on('data', (b) => (log += b));
-    await waitFor('the management service to write its endpoint file', 60_000, async () => {
+    await eventually('the management service to write its endpoint file', async () => {
       if (serve!.exitCode !== null) throw new Error(`skiff aks serve exited: ${log}`);
       return existsSync(join(dir, 'aks', 'endpoint.json')) || undefined;
-    });
+    }, 60_000);
   });
 
   after(async () => {
@@ -210,10 +201,10 @@ describe('the AKS walkthrough: skiff CLI and kubectl against skiff aks serve', {
     // The add-ons run as built-in stand-ins on the process runtime, so every one becomes Ready.
     const addons = ['coredns', 'coredns-autoscaler', 'konnectivity-agent', 'metrics-server'];
     const ready = (d: any) => d.status?.replicas > 0 && d.status?.readyReplicas === d.spec.replicas;
-    await waitFor('the add-on Deployments to be Ready', 60_000, async () => {
+    await eventually('the add-on Deployments to be Ready', async () => {
       const list = json(await kubectl('get', 'deploy', '-n', 'kube-system', '-o', 'json')).items;
       return addons.every((n) => list.some((d: any) => d.metadata.name === n && ready(d))) || undefined;
-    });
+    }, 60_000);
     const table = await kubectl('get', 'deploy', '-n', 'kube-system');
     for (const n of addons) assert.match(table.stdout, new RegExp(`^${n}\\s+(\\d+)/\\1\\s`, 'm'));
     const ds = json(await kubectl('get', 'ds', '-n', 'kube-system', '-o', 'json')).items.map((d: any) => d.metadata.name);
@@ -223,10 +214,10 @@ describe('the AKS walkthrough: skiff CLI and kubectl against skiff aks serve', {
     const del = await kubectl('delete', 'deploy', 'coredns', '-n', 'kube-system');
     assert.equal(del.code, 0, del.stderr);
     const t0 = Date.now();
-    await waitFor('coredns to come back Ready', 15_000, async () => {
+    await eventually('coredns to come back Ready', async () => {
       const r = await kubectl('get', 'deploy', 'coredns', '-n', 'kube-system', '-o', 'json');
       return r.code === 0 && ready(JSON.parse(r.stdout)) ? true : undefined;
-    });
+    }, 15_000);
     assert.ok(Date.now() - t0 < 15_000);
   });
 
@@ -252,11 +243,11 @@ describe('the AKS walkthrough: skiff CLI and kubectl against skiff aks serve', {
 
     const apply = await kubectlIn(BIG, '--kubeconfig', kc, 'apply', '-f', '-');
     assert.equal(apply.code, 0, apply.stderr);
-    await waitFor('a second node and the big pod Running on it', 30_000, async () => {
+    await eventually('a second node and the big pod Running on it', async () => {
       const pods = json(await k('get', 'pods', '-l', 'app=big', '-o', 'json')).items;
       const running = pods.filter((p: any) => p.status.phase === 'Running' && !p.spec.nodeName.endsWith('vmss000000')).length;
       return running === 1 ? true : undefined;
-    });
+    }, 30_000);
     assert.equal(await nodeCount(), 2);
     const events = json(await k('get', 'events', '--field-selector', 'reason=TriggeredScaleUp', '-o', 'json')).items;
     assert.ok(events.some((e: any) => /pod triggered scale-up: \[\{nodepool1 1->2 \(max: 3\)\}\]/.test(e.message)), JSON.stringify(events.map((e: any) => e.message)));
@@ -264,7 +255,7 @@ describe('the AKS walkthrough: skiff CLI and kubectl against skiff aks serve', {
     assert.equal(up.agentPoolProfiles[0].count, 2);
 
     assert.equal((await k('delete', 'deploy', 'big')).code, 0);
-    await waitFor('the extra node to be removed', 30_000, async () => ((await nodeCount()) === 1 ? true : undefined));
+    await eventually('the extra node to be removed', async () => ((await nodeCount()) === 1 ? true : undefined), 30_000);
     const down = json(await skiff('aks', 'show', '-g', 'aks-rg', '-n', 'aks-scale'));
     assert.equal(down.agentPoolProfiles[0].count, 1);
     assert.equal(down.provisioningState, 'Succeeded');
