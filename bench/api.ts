@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Etcd3 } from 'etcd3';
 import { closedLoop, fmt, pct, type Row } from './harness.ts';
+import { ConnectionPool } from './httpload.ts';
 import { startEtcd } from '../src/storage/etcd/testserver.ts';
 
 const CONCURRENCY = 64;
@@ -124,14 +125,16 @@ export async function apiBench(opts: { quick?: boolean } = {}): Promise<{ rows: 
       const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
       // Warm up (JIT, lazily loaded code) in another namespace, as the etcd reference gets its warm-up put.
       await httpCall(agent, server.url, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'warmup' } }));
+      const load = await ConnectionPool.open(server.url, CONCURRENCY);
       await closedLoop(CONCURRENCY, opts.quick ? 1_000 : 3_000, async (i) => {
-        const r = await httpCall(agent, server.url, 'POST', '/api/v1/namespaces/warmup/pods', podBody(`warm-${i}`));
+        const r = await load.request('POST', '/api/v1/namespaces/warmup/pods', podBody(`warm-${i}`));
         if (r.status !== 201) throw new Error(`bench: create pod: ${r.status} ${r.body}`);
       });
       const create = await closedLoop(CONCURRENCY, pods, async (i) => {
-        const r = await httpCall(agent, server.url, 'POST', '/api/v1/namespaces/default/pods', podBody(`pod-${i}`));
+        const r = await load.request('POST', '/api/v1/namespaces/default/pods', podBody(`pod-${i}`));
         if (r.status !== 201) throw new Error(`bench: create pod: ${r.status} ${r.body}`);
       });
+      load.close();
       const listTimes: number[] = [];
       for (let i = 0; i < 3; i++) {
         const t = performance.now();

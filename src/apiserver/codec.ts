@@ -70,8 +70,13 @@ export function unsupportedMediaType(type: string): StatusError {
   });
 }
 
+/** A request body: bytes off the wire, or text from an in-process client (never converted twice). */
+export type Body = Buffer | string;
+
+export const bodyText = (b: Body): string => (typeof b === 'string' ? b : b.toString('utf8'));
+
 /** Decodes a request body into a JSON value according to its Content-Type (missing = JSON). */
-export function decodeBody(body: Buffer, contentType: string | undefined, opts: { patch?: boolean } = {}): unknown {
+export function decodeBody(body: Body, contentType: string | undefined, opts: { patch?: boolean } = {}): unknown {
   const type = parseMediaType(contentType ?? 'application/json').type || 'application/json';
   if (opts.patch) {
     if (type === PATCH_TYPES.json || type === PATCH_TYPES.merge || type === PATCH_TYPES.strategic) return parseJson(body);
@@ -85,7 +90,7 @@ export function decodeBody(body: Buffer, contentType: string | undefined, opts: 
     case 'application/yaml':
       return parseYaml(body);
     case 'application/vnd.kubernetes.protobuf':
-      return decodeKubernetesProtobuf(body).object;
+      return decodeKubernetesProtobuf(typeof body === 'string' ? Buffer.from(body) : body).object;
     default:
       throw unsupportedMediaType(type);
   }
@@ -113,8 +118,8 @@ function nestedDeeper(text: string, max: number): boolean {
   return false;
 }
 
-export function parseJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
+export function parseJson(body: Body): unknown {
+  const text = bodyText(body);
   if (text.trim() === '') throw badRequest('the body of the request is empty');
   // Deeper nesting needs at least two bytes a level, so only long bodies need the scan; the
   // walks that follow decoding (validation, patches, defaults) can then recurse safely.
@@ -146,8 +151,8 @@ function yamlFlowNestedDeeper(text: string, max: number): boolean {
   return false;
 }
 
-export function parseYaml(body: Buffer): unknown {
-  const text = body.toString('utf8');
+export function parseYaml(body: Body): unknown {
+  const text = bodyText(body);
   if (text.trim() === '') throw badRequest('the body of the request is empty');
   if (text.length > 2 * MAX_YAML_FLOW_DEPTH && yamlFlowNestedDeeper(text, MAX_YAML_FLOW_DEPTH)) {
     throw badRequest('the body of the request could not be decoded: yaml: exceeded max depth');
@@ -173,11 +178,11 @@ export function parseYaml(body: Buffer): unknown {
  * errors:\n  line 9: key "type" already set in map`); undefined when no key repeats. The line is
  * that of the repeated key's value, nested repeats first, as go-yaml decodes them.
  */
-export function yamlDuplicateKeyError(body: Buffer): string | undefined {
+export function yamlDuplicateKeyError(body: Body): string | undefined {
   const lines: string[] = [];
   try {
     const counter = new YAML.LineCounter();
-    const docs = YAML.parseAllDocuments(body.toString('utf8'), { uniqueKeys: false, lineCounter: counter });
+    const docs = YAML.parseAllDocuments(bodyText(body), { uniqueKeys: false, lineCounter: counter });
     if (!Array.isArray(docs)) return undefined;
     // Iterative post-order walk: a value's own repeats come before the repeat of its key.
     type Step = { node: unknown; check?: { key: unknown; offset: number } };

@@ -5,7 +5,7 @@
 import { StatusError, badRequest, conflict, invalidError, invalid, methodNotAllowed, notFound, tooManyRequests } from '../machinery/errors.ts';
 import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Selector } from '../machinery/labels.ts';
 import { parseFieldSelector } from '../machinery/fields.ts';
-import { decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Negotiated } from './codec.ts';
+import { bodyText, decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Body, type Negotiated } from './codec.ts';
 import type { RequestInfo } from './requestinfo.ts';
 import { encodedJSON, type Store, type DeleteOptions } from './registry/store.ts';
 import type { CacheEvent, EventType, Filter } from './watchcache.ts';
@@ -28,7 +28,7 @@ export interface HandlerRequest {
   info: RequestInfo;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  body: Body;
   ctx: RequestContext;
   negotiated: Negotiated;
   /** Looks up another resource's store (PDBs for evictions). */
@@ -189,7 +189,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
           const nextName = m && typeof m === 'object' ? m.name : undefined;
           if (nextName !== info.name) throw badRequest(`the name of the object (${typeof nextName === 'string' ? nextName : ''}) does not match the name on the URL (${info.name})`);
           if (ns && m.namespace && m.namespace !== ns) throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${ns})`);
-          const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, r.body.toString('utf8'), next);
+          const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, bodyText(r.body), next);
           r.warnings.push(...warnings);
           // Custom resources: fields their schema does not declare are pruned (and reported).
           const pruned = store.strategy.pruneUnknown?.(next) ?? [];
@@ -246,7 +246,7 @@ function decodeObjectBody(store: Store, r: HandlerRequest, operation: 'create' |
     throw badRequest(`${kind} in version ${JSON.stringify(store.info.version)} cannot be handled as a ${kind}: strict decoding error: ${errs.join(', ')}`);
   }
   if (yamlDup) r.warnings.push(yamlDup);
-  const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? r.body.toString('utf8') : undefined, operation);
+  const { warnings } = checkFieldValidation(mode, store.apiVersion, store.info.kind, obj, ct === 'application/json' || ct === '' ? bodyText(r.body) : undefined, operation);
   r.warnings.push(...warnings);
   // Custom resources: fields their schema does not declare are pruned (and reported).
   const pruned = store.strategy.pruneUnknown?.(obj as Obj) ?? [];

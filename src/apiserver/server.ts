@@ -11,7 +11,7 @@ import type { Backend } from '../storage/backend.ts';
 import { builtinResources, type ResourceInfo } from '../api/resources.ts';
 import { StatusError, badRequest, internalError, invalidError, methodNotAllowed, notFound, tooManyRequests, type FieldError } from '../machinery/errors.ts';
 import { requestInfo, type RequestInfo } from './requestinfo.ts';
-import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Negotiated } from './codec.ts';
+import { decodeBody, encode, MAX_BODY_BYTES, negotiate, type Body, type Negotiated } from './codec.ts';
 import { Store, encodedJSON } from './registry/store.ts';
 import { strategyFor } from './registry/strategies.ts';
 import { Admission, namespaceLifecycle } from './admission.ts';
@@ -366,14 +366,14 @@ export class ApiServer {
    * Serves a request that did not come over a socket (the in-process transport of co-located
    * components): the same chain — limits, authorization, admission, registry — for `user`.
    */
-  async dispatch(req: { method: string; url: string; headers?: Record<string, string>; body?: Buffer; user: UserInfo }, res: ResponseSink): Promise<void> {
+  async dispatch(req: { method: string; url: string; headers?: Record<string, string>; body?: Body; user: UserInfo }, res: ResponseSink): Promise<void> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     await this.#serve({ method: req.method, url: req.url, headers, body: bodyOf(req.body), authenticate: userOf(req.user) }, res);
   }
 
   async #serve(
-    req: { method: string; url: string; headers: IncomingHttpHeaders; body: () => Promise<Buffer>; authenticate: () => Promise<UserInfo | undefined> | UserInfo | undefined; remoteAddress?: string | undefined },
+    req: { method: string; url: string; headers: IncomingHttpHeaders; body: () => Promise<Body>; authenticate: () => Promise<UserInfo | undefined> | UserInfo | undefined; remoteAddress?: string | undefined },
     res: ResponseSink,
   ): Promise<void> {
     const started = performance.now();
@@ -496,15 +496,17 @@ export class ApiServer {
     return code;
   }
 
-  async #route(method: string, headers: IncomingHttpHeaders, res: ResponseSink, info: RequestInfo, url: RequestURL, body: Buffer, user: UserInfo): Promise<number> {
+  async #route(method: string, headers: IncomingHttpHeaders, res: ResponseSink, info: RequestInfo, url: RequestURL, raw: Body, user: UserInfo): Promise<number> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (!info.isResourceRequest) {
       if (method !== 'GET' && method !== 'HEAD') throw notFound({ group: '', resource: '' }, '');
       return this.#nonResource(headers.accept, res, path);
     }
     if (this.aggregator.handles(info.apiGroup, info.apiVersion)) {
-      return this.aggregator.proxy({ method, path: url.pathname + url.search, headers, body }, res, user, info.apiGroup, info.apiVersion);
+      return this.aggregator.proxy({ method, path: url.pathname + url.search, headers, body: typeof raw === 'string' ? Buffer.from(raw) : raw }, res, user, info.apiGroup, info.apiVersion);
     }
+    // Bodies are text but for protobuf: decoded once here, however many times handlers read them.
+    const body = typeof raw === 'string' || /protobuf/.test(headers['content-type'] ?? '') ? raw : raw.toString('utf8');
     const group = this.#groups.get(`${info.apiGroup}/${info.apiVersion}`);
     if (group) {
       if (info.verb !== 'get' && info.verb !== 'list') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -711,8 +713,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 // (Closures made by a function call, not assigned to a name: tsx's keepNames would otherwise
 // define a name on each one, per request.)
-function bodyOf(b: Buffer | undefined): () => Promise<Buffer> {
-  return async () => b ?? Buffer.alloc(0);
+function bodyOf(b: Body | undefined): () => Promise<Body> {
+  return async () => b ?? '';
 }
 
 function userOf(u: UserInfo): () => UserInfo {

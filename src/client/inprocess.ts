@@ -11,7 +11,8 @@ import { toError } from './client.ts';
 class Sink implements ResponseSink {
   status = 200;
   headers: Record<string, string> = {};
-  chunks: Buffer[] = [];
+  /** What the server wrote, as it wrote it (text stays text until the response is taken). */
+  chunks: (string | Buffer)[] = [];
   headersSent = false;
   writableEnded = false;
   writableLength = 0;
@@ -36,7 +37,7 @@ class Sink implements ResponseSink {
   write(chunk: string | Buffer): boolean {
     if (!this.headersSent) this.writeHead(this.status);
     if (this.onData) this.onData(chunk);
-    else this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    else this.chunks.push(chunk);
     return true;
   }
   end(chunk?: string | Buffer) {
@@ -53,6 +54,13 @@ class Sink implements ResponseSink {
   close() {
     for (const l of this.#closeListeners.splice(0)) l();
   }
+
+  /** The body as one buffer: one conversion for the usual single chunk. */
+  body(): Buffer {
+    const c = this.chunks;
+    if (c.length === 1) return Buffer.isBuffer(c[0]) ? c[0] : Buffer.from(c[0]!);
+    return Buffer.concat(c.map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x))));
+  }
 }
 
 export class InProcessTransport implements Transport {
@@ -65,14 +73,13 @@ export class InProcessTransport implements Transport {
   }
 
   #dispatch(req: RawRequest, sink: Sink): Promise<void> {
-    const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);
-    return this.#api.dispatch({ method: req.method, url: req.path, headers: { accept: 'application/json', ...(req.headers ?? {}) }, ...(body ? { body } : {}), user: this.#user }, sink);
+    return this.#api.dispatch({ method: req.method, url: req.path, headers: { accept: 'application/json', ...(req.headers ?? {}) }, ...(req.body !== undefined ? { body: req.body } : {}), user: this.#user }, sink);
   }
 
   async request(req: RawRequest): Promise<RawResponse> {
     const sink = new Sink();
     await this.#dispatch(req, sink);
-    return { status: sink.status, headers: sink.headers, body: Buffer.concat(sink.chunks) };
+    return { status: sink.status, headers: sink.headers, body: sink.body() };
   }
 
   watch(req: RawRequest): Promise<WatchStream> {
@@ -87,7 +94,7 @@ export class InProcessTransport implements Transport {
         }
       };
       sink.onEnd = () => {
-        if (sink.status !== 200) reject(toError({ status: sink.status, headers: sink.headers, body: Buffer.concat(sink.chunks) }));
+        if (sink.status !== 200) reject(toError({ status: sink.status, headers: sink.headers, body: sink.body() }));
         else stream.end();
       };
       this.#dispatch(req, sink).catch(reject);

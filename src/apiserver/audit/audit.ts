@@ -34,7 +34,7 @@ export interface RequestAudit {
   /** authorization.k8s.io/decision and reason. */
   authorized(allowed: boolean, reason?: string): void;
   /** The request body (logged at Request level and above). */
-  requestBody(body: Buffer, contentType?: string): void;
+  requestBody(body: Buffer | string, contentType?: string): void;
   /** A sink that records the response as it is written (the same sink when nothing is needed). */
   wrap(res: ResponseSink): ResponseSink;
   /** Emits ResponseComplete with this code (or Panic when `panic` is set). */
@@ -167,7 +167,7 @@ class Recorder implements RequestAudit {
     this.#annotations['authorization.k8s.io/reason'] = reason ?? '';
   }
 
-  requestBody(body: Buffer, contentType?: string): void {
+  requestBody(body: Buffer | string, contentType?: string): void {
     if (!levelAtLeast(this.level, 'Request') || body.length === 0) return;
     const obj = parseJSON(body, contentType);
     if (obj) this.#requestObject = this.#cfg!.omitManagedFields ? withoutManagedFields(obj) : obj;

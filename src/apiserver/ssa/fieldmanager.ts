@@ -144,14 +144,14 @@ function updateManaged(t: Target, obj: Obj, live: Obj | undefined, manager: stri
   if (!changed.isEmpty()) {
     const id = managerId(manager, 'Update', apiVersionOf(t), subresource);
     const prev = managed.get(id);
-    managed.set(id, {
-      manager,
-      operation: 'Update',
-      apiVersion: apiVersionOf(t),
-      subresource,
-      time: entryTime(now),
-      set: prev ? changed.union(prev.set) : changed,
-    });
+    const time = entryTime(now);
+    if (prev && changed.isSubsetOf(prev.set)) {
+      // The manager changed only fields it owns already (a kubelet's status, a lease renewal):
+      // the same set, a new time; its FieldsV1 is reused as it is.
+      managed.set(id, { ...prev, time, raw: prev.raw && prev.raw.time !== time ? { ...prev.raw, time } : prev.raw });
+    } else {
+      managed.set(id, { manager, operation: 'Update', apiVersion: apiVersionOf(t), subresource, time, set: prev ? changed.union(prev.set) : changed });
+    }
   }
   capUpdateManagers(managed);
   setManaged(obj, managed);

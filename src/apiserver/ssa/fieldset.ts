@@ -5,7 +5,11 @@
 /** One path element in its FieldsV1 spelling, e.g. `f:spec`, `k:{"name":"app"}`, `v:"x"`, `i:0`. */
 export type PathElement = string;
 
-/** A trie of paths; a node is a member of the set when `member` is set. The root is never a member. */
+/**
+ * A trie of paths; a node is a member of the set when `member` is set. The root is never a member.
+ * Sets are built (insert, member, child) and then only read: union and difference share the
+ * subtrees they leave as they are instead of copying them.
+ */
 export class FieldSet {
   member = false;
   children: Map<PathElement, FieldSet> | undefined;
@@ -55,26 +59,53 @@ export class FieldSet {
     return true;
   }
 
+  /** Every member path of this set is one of `o` too. */
+  isSubsetOf(o: FieldSet): boolean {
+    if (this.member && !o.member) return false;
+    if (this.children) {
+      for (const [pe, c] of this.children) {
+        const oc = o.get(pe);
+        if (oc ? !c.isSubsetOf(oc) : !c.isEmpty()) return false;
+      }
+    }
+    return true;
+  }
+
   /** Paths in both sets. */
   union(o: FieldSet): FieldSet {
+    if (o.isEmpty()) return this;
+    if (this.isEmpty()) return o;
     const out = new FieldSet();
     out.member = this.member || o.member;
-    if (this.children) for (const [pe, c] of this.children) out.#set(pe, o.get(pe) ? c.union(o.get(pe)!) : c.copy());
-    if (o.children) for (const [pe, c] of o.children) if (!this.get(pe)) out.#set(pe, c.copy());
+    if (this.children) for (const [pe, c] of this.children) out.#set(pe, o.get(pe) ? c.union(o.get(pe)!) : c);
+    if (o.children) for (const [pe, c] of o.children) if (!this.get(pe)) out.#set(pe, c);
     return out;
   }
 
   /** Paths of this set that are not in `o`. */
   difference(o: FieldSet): FieldSet {
+    if (!this.#overlaps(o)) return this;
     const out = new FieldSet();
     out.member = this.member && !o.member;
     if (this.children) {
       for (const [pe, c] of this.children) {
         const oc = o.get(pe);
-        out.#set(pe, oc ? c.difference(oc) : c.copy());
+        out.#set(pe, oc ? c.difference(oc) : c);
       }
     }
     return out;
+  }
+
+  /** Some member path of this set is one of `o`. */
+  #overlaps(o: FieldSet): boolean {
+    if (this.member && o.member) return true;
+    if (!this.children || !o.children) return false;
+    const [small, big] = this.children.size <= o.children.size ? [this.children, o.children] : [o.children, this.children];
+    for (const [pe, c] of small) {
+      const oc = big.get(pe);
+      if (oc && (small === this.children ? c.#overlaps(oc) : oc.#overlaps(c))) return true;
+    }
+    return false;
   }
 
   intersection(o: FieldSet): FieldSet {

@@ -24,8 +24,19 @@ export function managerId(manager: string, operation: 'Apply' | 'Update', apiVer
   return `${manager}\u0000${operation}\u0000${operation === 'Update' ? apiVersion : ''}\u0000${subresource}`;
 }
 
+/**
+ * The entries of managedFields lists the field manager wrote (see encodeManaged), by list: the
+ * written objects are never changed after (the watch cache keeps them read-only), so the next
+ * write of the same object starts from these instead of decoding every entry's FieldsV1 again.
+ */
+const decodedLists = new WeakMap<object, Managed>();
+
 /** Decodes metadata.managedFields; throws on a malformed entry (as DecodeManagedFields). */
 export function decodeManaged(entries: unknown): Managed {
+  if (Array.isArray(entries)) {
+    const known = decodedLists.get(entries);
+    if (known) return new Map(known);
+  }
   const out: Managed = new Map();
   if (entries === undefined || entries === null) return out;
   if (!Array.isArray(entries)) throw new Error('managedFields must be a list');
@@ -90,15 +101,19 @@ export function encodeManaged(m: Managed): Obj[] {
     if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
     return p.subresource < q.subresource ? -1 : p.subresource > q.subresource ? 1 : 0;
   });
-  return list.map((e) => {
+  const out = list.map((e) => {
     if (e.raw) return e.raw;
-    const out: Obj = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion };
-    if (e.time) out.time = e.time;
-    out.fieldsType = 'FieldsV1';
-    out.fieldsV1 = e.set.toJSON();
-    if (e.subresource) out.subresource = e.subresource;
-    return out;
+    const r: Obj = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion };
+    if (e.time) r.time = e.time;
+    r.fieldsType = 'FieldsV1';
+    r.fieldsV1 = e.set.toJSON();
+    if (e.subresource) r.subresource = e.subresource;
+    // Entries are replaced, never changed, once encoded (a new set or time makes a new entry).
+    e.raw = r;
+    return r;
   });
+  decodedLists.set(out, new Map(list.map((e) => [managerId(e.manager, e.operation, e.apiVersion, e.subresource), e])));
+  return out;
 }
 
 /** The metadata fields no manager ever owns (NewStripMetaManager). */

@@ -176,6 +176,8 @@ function cmpItem(l: Json, r: Json, node: SNode, stack: PathElement[], c: Compari
 }
 
 function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison, skip?: (key: string) => boolean) {
+  // The very same value on both sides (a subresource write shares what it did not replace).
+  if (l === r && l !== undefined) return;
   if (node.t === 'scalar') return cmpLeaf(l, r, stack, c);
   if (node.t === 'list') {
     if (node.listType === 'atomic') return cmpLeaf(l, r, stack, c);
