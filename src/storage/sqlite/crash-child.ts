@@ -1,9 +1,11 @@
 // Test helper for the crash-durability test: writes to a sqlite backend as fast as it can from
 // many concurrent writers and prints every acknowledged key with its value, until killed.
+// argv[3], when given, is how many transactions go between checkpoints.
 import { SqliteBackend } from './sqlite.ts';
 
 const path = process.argv[2]!;
-const s = new SqliteBackend({ path });
+const every = process.argv[3] ? Number(process.argv[3]) : undefined;
+const s = new SqliteBackend({ path, ...(every ? { checkpointEvery: every } : {}) });
 let next = 0;
 
 async function writer() {

@@ -1,7 +1,8 @@
 // Crash durability of the sqlite backend: a child process writes as fast as it can and reports
 // each acknowledged write; it is killed with SIGKILL at a random point; on reopen every
 // acknowledged write is there with its value and the file passes SQLite's integrity check.
-// Twenty rounds in a row.
+// Twenty rounds in a row; every other round checkpoints (on the checkpointer thread) every few
+// transactions, so the kill lands while checkpoints run beside the writes.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,10 +16,10 @@ const dir = mkdtempSync(join(tmpdir(), 'skiff-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const child = join(import.meta.dirname, 'crash-child.ts');
 
-function runUntilKilled(path: string, killAfter: number): Promise<Map<string, string>> {
+function runUntilKilled(path: string, killAfter: number, checkpointEvery?: number): Promise<Map<string, string>> {
   return new Promise((resolve, reject) => {
     const acked = new Map<string, string>();
-    const p = spawn(process.execPath, ['--import', 'tsx', child, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', child, path, ...(checkpointEvery ? [String(checkpointEvery)] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     let err = '';
     let killed = false;
@@ -48,7 +49,7 @@ describe('sqlite crash durability', () => {
   it('keeps every acknowledged write through kill -9, 20 times in a row', async () => {
     for (let round = 0; round < 20; round++) {
       const path = join(dir, `crash-${round}.db`);
-      const acked = await runUntilKilled(path, 200 + Math.floor(Math.random() * 2000));
+      const acked = await runUntilKilled(path, 200 + Math.floor(Math.random() * 2000), round % 2 ? 4 : undefined);
       assert.ok(acked.size >= 200);
       const db = new Database(path, { readonly: true });
       assert.equal((db.pragma('integrity_check') as { integrity_check: string }[])[0]!.integrity_check, 'ok', `round ${round}: integrity`);

@@ -6,11 +6,13 @@
 // then made durable with fdatasync on libuv's thread pool (so the event loop keeps serving while
 // the disk syncs), and one sync covers every transaction committed before it started. No write is
 // acknowledged, and no watcher hears of it, before it is durable; reads are served at the durable
-// revision, so they never see a write that a crash could take back. SQLite itself runs with synchronous=OFF and
-// without automatic checkpoints; checkpoints run with synchronous=FULL, so the database file is
-// synced before the WAL is reused.
+// revision, so they never see a write that a crash could take back. SQLite itself runs with
+// synchronous=OFF and without automatic checkpoints; checkpoints run with synchronous=FULL on a
+// thread of their own (checkpointer.mjs), so the database file is synced before the WAL is reused
+// and the event loop never waits for one.
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { Backend, DeleteResult, GetResult, KeyValue, ListOptions, ListResult, Watch, WatchEvent, WriteOptions, WriteResult } from '../backend.ts';
 import { decodeContinue, prefixEnd, StorageError } from '../backend.ts';
 import { WatchHub, WatchQueue } from '../watchqueue.ts';
@@ -24,6 +26,8 @@ export interface SqliteOptions {
   clock?: Clock;
   /** Most writes in one transaction. */
   maxBatch?: number;
+  /** Transactions between checkpoints (default 512). */
+  checkpointEvery?: number;
 }
 
 const CREATE = 0;
@@ -92,11 +96,16 @@ export class SqliteBackend implements Backend {
   #durableWaiters: { rev: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #walFd: number | undefined;
   #commitsSinceCheckpoint = 0;
+  #checkpointEvery: number;
+  /** The checkpointer thread (started by the first checkpoint), and whether it is checkpointing now. */
+  #checkpointer: Worker | undefined;
+  #checkpointing = false;
 
   constructor(opts: SqliteOptions) {
     this.path = opts.path;
     this.#clock = opts.clock ?? realClock;
     this.#maxBatch = opts.maxBatch ?? 512;
+    this.#checkpointEvery = opts.checkpointEvery ?? 512;
     this.#db = new Database(opts.path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = OFF');
@@ -251,7 +260,7 @@ export class SqliteBackend implements Backend {
         for (const w of this.#durableWaiters) (w.rev <= this.#durableRev ? w.resolve() : still.push(w));
         this.#durableWaiters = still;
       }
-      if (++this.#commitsSinceCheckpoint >= 512) this.#checkpoint();
+      if (++this.#commitsSinceCheckpoint >= this.#checkpointEvery) this.#checkpoint();
       this.#sync();
     };
     try {
@@ -262,15 +271,30 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  /** Copies the WAL into the database with full syncs, so the WAL can be reused safely. */
+  /**
+   * Copies the WAL into the database with full syncs, so the WAL can be reused safely: on the
+   * checkpointer thread's own connection (a passive checkpoint runs beside the writer; SQLite
+   * restarts the WAL only once the database file holds, synced, all that it had).
+   */
   #checkpoint() {
     this.#commitsSinceCheckpoint = 0;
-    this.#db.pragma('synchronous = FULL');
-    try {
-      this.#db.pragma('wal_checkpoint(PASSIVE)');
-    } finally {
-      this.#db.pragma('synchronous = OFF');
+    if (this.#checkpointing || this.#closed) return;
+    if (!this.#checkpointer) {
+      const w = new Worker(new URL('./checkpointer.mjs', import.meta.url), { workerData: { path: this.path } });
+      w.on('message', (m: { error?: string }) => {
+        this.#checkpointing = false;
+        if (m.error) process.stderr.write(`sqlite: checkpoint failed (retried later): ${m.error}\n`);
+      });
+      w.on('error', (e) => {
+        this.#checkpointing = false;
+        this.#checkpointer = undefined;
+        process.stderr.write(`sqlite: checkpointer thread failed: ${e.message}\n`);
+      });
+      w.unref();
+      this.#checkpointer = w;
     }
+    this.#checkpointing = true;
+    this.#checkpointer.postMessage('checkpoint');
   }
 
   /** Acknowledges a durable batch in order, then tells the watchers. */
@@ -387,6 +411,14 @@ export class SqliteBackend implements Backend {
     this.#ttl.close();
     this.#hub.closeAll();
     for (const op of this.#pending.splice(0)) op.reject(new StorageError('Closed', 'storage backend is closed'));
+    const w = this.#checkpointer;
+    if (w) {
+      this.#checkpointer = undefined;
+      const exited = new Promise((r) => w.once('exit', r));
+      w.ref();
+      w.postMessage('close');
+      await exited;
+    }
     // Closing checkpoints and removes the WAL: make that checkpoint a synced one.
     this.#db.pragma('synchronous = FULL');
     this.#db.close();
