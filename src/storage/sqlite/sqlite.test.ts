@@ -76,6 +76,9 @@ describe('sqlite checkpoints', () => {
       await none.close();
       const path = join(dir, 'state.db');
       const s = await fill(path, 4);
+      // The checkpointer thread takes the log in while the writer goes on (it may still be starting).
+      const deadline = Date.now() + 30_000;
+      while (statSync(path).size <= before + 30_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(statSync(path).size > before + 30_000, `the database file did not take the log in (${statSync(path).size} bytes)`);
       const raw = new Database(path, { readonly: true });
       assert.equal((raw.pragma('integrity_check') as { integrity_check: string }[])[0]!.integrity_check, 'ok');
