@@ -126,6 +126,8 @@ function interpretSuffix(s: string): { base: 10 | 2; exponent: number; format: Q
   return null;
 }
 
+const parsed = new Map<string, Quantity>();
+
 export class Quantity {
   /** value = unscaled × 10^exp */
   readonly #u: bigint;
@@ -145,8 +147,22 @@ export class Quantity {
   // -------------------------------------------------------------------------------------------
   // Construction
 
-  /** resource.ParseQuantity. Throws QuantityError with upstream's message. */
+  /**
+   * resource.ParseQuantity. Throws QuantityError with upstream's message. Quantities are
+   * immutable, and the same few strings ("100m", "128Mi") come with every pod: parsed ones are
+   * kept (a bounded table, emptied when full).
+   */
   static parse(str: string): Quantity {
+    let q = parsed.get(str);
+    if (q === undefined) {
+      q = Quantity.#parse(str);
+      if (parsed.size >= 4096) parsed.clear();
+      parsed.set(str, q);
+    }
+    return q;
+  }
+
+  static #parse(str: string): Quantity {
     if (str.length === 0) throw new QuantityError(ERR_FORMAT_WRONG);
     if (str === '0') return new Quantity(0n, 0, 'DecimalSI', str);
     const { positive, value, num, denom, suffix } = parseQuantityString(str);

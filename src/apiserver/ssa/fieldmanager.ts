@@ -103,17 +103,29 @@ export function recordUpdate(t: Target, obj: Obj, live: Obj | undefined, manager
   }
 }
 
-const STRIP_META = ['.', 'f:name', 'f:namespace', 'f:creationTimestamp', 'f:selfLink', 'f:uid', 'f:clusterName', 'f:generation', 'f:managedFields', 'f:resourceVersion'];
+const STRIP_ROOT = new Set(['f:apiVersion', 'f:kind']);
+const STRIP_META = new Set(['.', 'f:name', 'f:namespace', 'f:creationTimestamp', 'f:selfLink', 'f:uid', 'f:clusterName', 'f:generation', 'f:managedFields', 'f:resourceVersion']);
+
+/**
+ * `o` without the keys in `drop`, as a new object: deleting keys from the middle of an object
+ * turns it into a slow dictionary (JSON.stringify of every write pays for that).
+ */
+function without(o: Record<string, unknown>, drop: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (!drop.has(k)) out[k] = o[k];
+  return out;
+}
 
 /** The create path (no stored object, no managedFields in the request): one walk, no set algebra. */
 function recordCreate(t: Target, obj: Obj, manager: string, subresource: string, now: number): void {
-  const f = createdFieldsV1(emptyObject(t), obj, schemaFor(t.group, t.version, t.kind), skipFor(t, subresource));
-  delete f['f:apiVersion'];
-  delete f['f:kind'];
-  const meta = f['f:metadata'] as Record<string, unknown> | undefined;
-  if (meta) {
-    for (const k of STRIP_META) delete meta[k];
-    if (Object.keys(meta).length === 0) delete f['f:metadata'];
+  const built = createdFieldsV1(emptyObject(t), obj, schemaFor(t.group, t.version, t.kind), skipFor(t, subresource));
+  const meta = built['f:metadata'] as Record<string, unknown> | undefined;
+  const keptMeta = meta ? without(meta, STRIP_META) : undefined;
+  const f: Record<string, unknown> = {};
+  for (const k in built) {
+    if (STRIP_ROOT.has(k)) continue;
+    if (k !== 'f:metadata') f[k] = built[k];
+    else if (keptMeta && Object.keys(keptMeta).length) f[k] = keptMeta;
   }
   if (Object.keys(f).length === 0) return;
   const e: Obj = { manager, operation: 'Update', apiVersion: apiVersionOf(t), time: entryTime(now), fieldsType: 'FieldsV1', fieldsV1: f };
