@@ -13,6 +13,8 @@ export interface AdmissionAttributes {
   ctx: RequestContext;
   namespace: string;
   subresource?: string;
+  /** The object's kind when it is not the resource's own (pods/eviction takes a policy/v1 Eviction). */
+  kind?: { group: string; version: string; kind: string };
 }
 
 export interface AdmissionPlugin {

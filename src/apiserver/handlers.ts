@@ -494,7 +494,11 @@ async function evict(store: Store, r: HandlerRequest, ns: string): Promise<Reply
   if (info.verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
   const ev = decodeBody(r.body, r.headers['content-type'] as string | undefined) as Obj;
   if (ev?.metadata?.name && ev.metadata.name !== info.name) throw badRequest(`name in URL does not match name in Eviction object`);
-  const pod = await store.get(ns, info.name);
+  // Admission sees the Eviction (policy/v1) as a CREATE of pods/eviction, before the pod is looked at.
+  const eviction: Obj = { ...(ev ?? {}), apiVersion: ev?.apiVersion || 'policy/v1', kind: 'Eviction', metadata: { ...(ev?.metadata ?? {}), name: info.name, namespace: ns } };
+  const target = await store.get(ns, info.name).catch(() => undefined);
+  await store.admitSubresource({ ...ctx, dryRun: dryRun(r.query) }, ns, 'eviction', eviction, { group: 'policy', version: 'v1', kind: 'Eviction' }, target);
+  const pod = target ?? (await store.get(ns, info.name));
   const phase = pod.status?.phase;
   // Finished, pending and already-terminating pods can always go (upstream's eviction REST).
   const budgeted = phase === 'Running' && !pod.metadata.deletionTimestamp;
@@ -549,6 +553,6 @@ async function evict(store: Store, r: HandlerRequest, ns: string): Promise<Reply
       );
     }
   }
-  await store.delete({ ...ctx, dryRun: dryRun(r.query) }, ns, info.name, (ev?.deleteOptions ?? {}) as DeleteOptions);
+  await store.delete({ ...ctx, dryRun: dryRun(r.query) }, ns, info.name, (eviction.deleteOptions ?? {}) as DeleteOptions);
   return { code: 201, body: success({}, 201) };
 }

@@ -19,6 +19,8 @@ export interface MatchRequest {
   name: string;
   obj: Obj | undefined;
   old: Obj | undefined;
+  /** Set when the object is of another kind than the resource (subresources such as pods/eviction). */
+  objectKind?: { group: string; version: string; kind: string };
 }
 
 export function matchRequest(a: AdmissionAttributes): MatchRequest {
@@ -35,6 +37,7 @@ export function matchRequest(a: AdmissionAttributes): MatchRequest {
     name: a.obj?.metadata?.name ?? a.old?.metadata?.name ?? '',
     obj: a.operation === 'DELETE' ? undefined : a.obj,
     old: a.operation === 'CREATE' ? undefined : a.old,
+    ...(a.kind ? { objectKind: a.kind } : {}),
   };
 }
 

@@ -99,3 +99,30 @@ describe('ValidatingAdmissionPolicy', () => {
     assert.equal((await call('POST', '/api/v1/namespaces/default/configmaps', cm)).status, 201);
   });
 });
+
+describe('admission of evictions', () => {
+  it('sends pods/eviction through admission as a CREATE of a policy/v1 Eviction', async () => {
+    const p = await call('POST', `${AR}/validatingadmissionpolicies`, policy('no-evicting-protected', {
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods/eviction'] }] },
+      validations: [{
+        expression: "object.kind == 'Eviction' && object.apiVersion == 'policy/v1' && request.subResource == 'eviction' && !object.metadata.name.startsWith('protected-')",
+        message: 'protected pods stay',
+      }],
+    }));
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    assert.equal((await call('POST', `${AR}/validatingadmissionpolicybindings`, binding('no-evicting-protected', { policyName: 'no-evicting-protected', validationActions: ['Deny'] }))).status, 201);
+    for (const name of ['protected-a', 'free-a']) {
+      const c = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+    }
+    const evict = (name: string) => call('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } });
+    const denied = await evict('protected-a');
+    assert.equal(denied.status, 422, JSON.stringify(denied.body));
+    assert.match(denied.body.message, /ValidatingAdmissionPolicy 'no-evicting-protected' .*denied request: protected pods stay/);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/protected-a')).status, 200);
+    const allowed = await evict('free-a');
+    assert.equal(allowed.status, 201, JSON.stringify(allowed.body));
+    // No grace period on a pod no node runs: it is gone.
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/free-a')).status, 404);
+  });
+});

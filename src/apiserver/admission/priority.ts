@@ -10,7 +10,7 @@ export function priority(classes: () => Store): AdmissionPlugin {
   return {
     name: 'Priority',
     admit(a) {
-      if (a.operation !== 'CREATE' || a.store.info.resource !== 'pods' || a.store.info.group !== '') return;
+      if (a.operation !== 'CREATE' || a.subresource || a.store.info.resource !== 'pods' || a.store.info.group !== '') return;
       const pod = a.obj;
       const spec = (pod.spec ??= {});
       const store = classes();

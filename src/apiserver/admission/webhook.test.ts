@@ -161,6 +161,25 @@ describe('webhooks against a running server', () => {
     await call('DELETE', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/deny-bad');
   });
 
+  it('an eviction reaches a webhook as a CREATE of pods/eviction with the policy/v1 Eviction', async () => {
+    const r = await call('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', cfg('Validating', 'evictions', [
+      { name: 'evict.example.com', clientConfig: { url: `${backend.url}/noop`, caBundle: backend.caBundle }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/eviction'] }], sideEffects: 'None', admissionReviewVersions: ['v1'] },
+    ]));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal((await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'to-evict' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } })).status, 201);
+    const ev = await call('POST', '/api/v1/namespaces/default/pods/to-evict/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'to-evict' } });
+    assert.equal(ev.status, 201, JSON.stringify(ev.body));
+    const req = seen.find((s) => s.subResource === 'eviction')!;
+    assert.ok(req, 'the webhook saw no eviction');
+    assert.equal(req.operation, 'CREATE');
+    assert.deepEqual(req.kind, { group: 'policy', version: 'v1', kind: 'Eviction' });
+    assert.deepEqual(req.resource, { group: '', version: 'v1', resource: 'pods' });
+    assert.equal(req.name, 'to-evict');
+    assert.equal(req.object.kind, 'Eviction');
+    assert.equal(req.oldObject, null);
+    await call('DELETE', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/evictions');
+  });
+
   it('a mutating webhook patches the object', async () => {
     const r = await call('POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', cfg('Mutating', 'label', [
       { name: 'label.example.com', clientConfig: { url: `${backend.url}/mutate`, caBundle: backend.caBundle }, rules: cmRule, sideEffects: 'None', admissionReviewVersions: ['v1'] },

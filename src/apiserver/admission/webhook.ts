@@ -453,6 +453,7 @@ export function matchingHooks(configs: Obj[], r: MatchRequest, deps: WebhookDeps
 
 function asVersion(obj: Obj | undefined, m: MatchedKind, r: MatchRequest): Obj | null {
   if (!obj) return null;
+  if (r.objectKind) return obj;
   if (m.version === r.version && m.group === r.group) return obj;
   const from = r.group ? `${r.group}/${r.version}` : r.version;
   const to = m.group ? `${m.group}/${m.version}` : m.version;
@@ -467,10 +468,10 @@ export function admissionReview(a: AdmissionAttributes, r: MatchRequest, m: Matc
   const optionsKind = r.operation === 'CREATE' ? 'CreateOptions' : r.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
   const request: Obj = {
     uid: randomUUID(),
-    kind: { group: m.group, version: m.version, kind: m.kind },
+    kind: r.objectKind ?? { group: m.group, version: m.version, kind: m.kind },
     resource: { group: m.group, version: m.version, resource: m.resource },
     ...(r.subresource ? { subResource: r.subresource } : {}),
-    requestKind: { group: r.group, version: r.version, kind: r.kind },
+    requestKind: r.objectKind ?? { group: r.group, version: r.version, kind: r.kind },
     requestResource: { group: r.group, version: r.version, resource: r.resource },
     ...(r.subresource ? { requestSubResource: r.subresource } : {}),
     name: r.name,

@@ -589,6 +589,18 @@ export class Store {
   }
 
   /**
+   * Admission for a subresource that takes an object of another kind and stores nothing itself
+   * (pods/eviction): the mutating plugins, then the validating ones, on `obj`. `target` is the
+   * object the subresource acts on, for plugins that look at it (NodeRestriction); webhooks and
+   * policies see no old object on a CREATE.
+   */
+  async admitSubresource(ctx: RequestContext, namespace: string, subresource: string, obj: Obj, kind: { group: string; version: string; kind: string }, target: Obj | undefined): Promise<void> {
+    const a = { operation: 'CREATE' as const, store: this, obj, ...(target ? { old: target } : {}), ctx, namespace, subresource, kind };
+    await this.#admission.admit(a);
+    await this.#admission.validate(a);
+  }
+
+  /**
    * DELETE. Returns the object and whether it is gone now (false while finalizers or a grace
    * period keep it).
    */
