@@ -101,4 +101,15 @@ describe('NodeRestriction', () => {
       'node-role.kubernetes.io/worker',
     ]);
   });
+
+  it('lets a node evict only pods bound to itself', async () => {
+    const evict = (name: string) =>
+      kubelet.transport.request({ method: 'POST', path: `/api/v1/namespaces/default/pods/${name}/eviction`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } }) });
+    const theirs = await evict('theirs');
+    assert.equal(theirs.status, 403);
+    assert.equal(JSON.parse(theirs.body.toString()).message, 'pods "theirs" is forbidden: node n1 can only evict pods with spec.nodeName set to itself');
+    assert.equal((await evict('nowhere')).status, 404);
+    await admin.pods('default').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mine-to-evict' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } });
+    assert.equal((await evict('mine-to-evict')).status, 201);
+  });
 });

@@ -117,7 +117,8 @@ export function nodeRestriction(opts: NodeRestrictionOptions = {}): AdmissionPlu
         if (sub === 'status') return admitPodStatus(a, node, refuse);
         if (sub === 'eviction') {
           if (a.operation !== 'CREATE') throw refuse(`unexpected operation ${a.operation}`);
-          if ((a.old ?? a.obj)?.spec?.nodeName !== node) throw refuse(`node ${node} can only evict pods with spec.nodeName set to itself`);
+          // The pod evicted is `old` (the Eviction is `obj`); a pod that is not there is the handler's 404.
+          if (a.old && a.old.spec?.nodeName !== node) throw refuse(`node ${node} can only evict pods with spec.nodeName set to itself`);
           return;
         }
         throw refuse(`unexpected pod subresource ${JSON.stringify(sub)}, only 'status' and 'eviction' are allowed`);
