@@ -1,12 +1,17 @@
 // Recording Events about objects, as client-go's event recorder: core/v1 Events named
 // `<object>.<hex>`, with the involved object's reference, reason, message, type and source; a
 // repeat of the same event (same object, reason and message) within ten minutes bumps `count`
-// and `lastTimestamp` instead of making a new one.
+// and `lastTimestamp` instead of making a new one. As client-go's broadcaster, a recorder writes
+// one event at a time and queues at most 1,000: under a burst (a scheduler binding thousands of
+// pods a second) the events beyond that are dropped rather than taking the API server from the
+// work they describe.
 import { realClock, type Clock } from '../machinery/clock.ts';
 import type { KubeClient } from './client.ts';
 import type { Obj } from './types.ts';
 
 const AGGREGATE_MS = 10 * 60_000;
+/** client-go's maxQueuedEvents. */
+export const MAX_QUEUED_EVENTS = 1000;
 
 let lastSecond = NaN;
 let lastStamp = '';
@@ -32,6 +37,10 @@ export class EventRecorder {
   #o: EventRecorderOptions;
   #clock: Clock;
   #recent = new Map<string, { name: string; namespace: string; count: number; at: number; first: string }>();
+  #queue: { obj: Obj; type: string; reason: string; message: string }[] = [];
+  #writing = false;
+  /** Events dropped because the queue was full. */
+  dropped = 0;
 
   constructor(client: KubeClient, opts: EventRecorderOptions) {
     this.#client = client;
@@ -41,7 +50,23 @@ export class EventRecorder {
 
   /** Records an event; never throws (events are best effort, as upstream). */
   event(obj: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.#record(obj, type, reason, message).catch(() => {});
+    if (this.#queue.length >= MAX_QUEUED_EVENTS) {
+      if (this.dropped++ % 1000 === 0) process.stderr.write(`${this.#o.component}: unable to record event: too many queued events, dropped event (${this.dropped} so far)\n`);
+      return;
+    }
+    this.#queue.push({ obj, type, reason, message });
+    if (!this.#writing) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      for (let e = this.#queue.shift(); e; e = this.#queue.shift()) {
+        await this.#record(e.obj, e.type, e.reason, e.message).catch(() => {});
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   async #record(obj: Obj, type: string, reason: string, message: string): Promise<void> {
