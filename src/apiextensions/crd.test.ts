@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory/memory.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { customResourceSchema } from './index.ts';
+import { jsonClient } from '../apiserver/testing.ts';
 
 let api: ApiServer;
 let base: string;
@@ -21,19 +22,7 @@ after(async () => {
   await storage.close();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const r = await fetch(base + path, init);
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, body: json, headers: r.headers };
-}
+const call = jsonClient(() => base);
 
 async function until<T>(f: () => Promise<T | undefined | false>, ms = 5000): Promise<T> {
   const end = Date.now() + ms;

@@ -1,26 +1,12 @@
 // The pods/ephemeralcontainers subresource as kubectl debug uses it: a strategic merge PATCH adds a
 // debug container, only spec.ephemeralContainers changes, upstream's validation (422 with causes),
 // and main pod updates may not touch ephemeral containers.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend } from '../storage/memory/memory.ts';
-import { ApiServer } from './server.ts';
-import { jsonClient } from './testing.ts';
+import { testServer } from './testing.ts';
 import { validateEphemeralContainersUpdate } from '../api/validation/pod.ts';
 
-let api: ApiServer;
-let base: string;
-
-before(async () => {
-  api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-  base = await api.start();
-});
-after(async () => {
-  await api.stop();
-  await api.storage.close();
-});
-
-const call = jsonClient(() => base);
+const { call } = testServer();
 
 const SMP = 'application/strategic-merge-patch+json';
 const PODS = '/api/v1/namespaces/default/pods';

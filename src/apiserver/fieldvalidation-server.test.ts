@@ -1,24 +1,10 @@
 // The API server refuses bodies whose JSON types do not fit the Go types, as kube-apiserver's
 // decoder does: 400 on create/update and 422 on patch in every fieldValidation mode, nothing stored.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend } from '../storage/memory/memory.ts';
-import { ApiServer } from './server.ts';
-import { jsonClient } from './testing.ts';
+import { testServer } from './testing.ts';
 
-let api: ApiServer;
-let base: string;
-
-before(async () => {
-  api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-  base = await api.start();
-});
-after(async () => {
-  await api.stop();
-  await api.storage.close();
-});
-
-const call = jsonClient(() => base);
+const { call } = testServer();
 
 const STS = '/apis/apps/v1/namespaces/default/statefulsets';
 

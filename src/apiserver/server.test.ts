@@ -1,37 +1,15 @@
 // The API server over HTTP, as a client sees it: CRUD with upstream status codes and messages,
 // resourceVersion and conflicts, lists with selectors and pages, watches, subresources, Tables,
 // and bad input that is refused without harm.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBackend } from '../storage/memory/memory.ts';
 import { ApiServer } from './server.ts';
 import { allowAll } from './reviews.ts';
+import { testServer } from './testing.ts';
 
-let api: ApiServer;
-let base: string;
+const { base, call } = testServer();
 
-before(async () => {
-  api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-  base = await api.start();
-});
-after(async () => {
-  await api.stop();
-  await api.storage.close();
-});
-
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } };
-  if (body !== undefined) init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
-  const r = await fetch(base + path, init);
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, body: json, headers: r.headers };
-}
 
 const cm = (name: string, data: Record<string, string> = { a: '1' }, labels: Record<string, string> = {}) => ({
   apiVersion: 'v1',
@@ -174,7 +152,7 @@ describe('API server', () => {
   it('streams watch events from a resourceVersion', async () => {
     const start = await call('POST', '/api/v1/namespaces/default/configmaps', cm('w1'));
     const ctrl = new AbortController();
-    const r = await fetch(`${base}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${start.body.metadata.resourceVersion}`, { signal: ctrl.signal });
+    const r = await fetch(`${base()}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${start.body.metadata.resourceVersion}`, { signal: ctrl.signal });
     assert.equal(r.status, 200);
     const reader = r.body!.getReader();
     const u = await call('PUT', '/api/v1/namespaces/default/configmaps/w1', { ...start.body, data: { b: '2' } });

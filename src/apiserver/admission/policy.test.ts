@@ -1,27 +1,13 @@
 // ValidatingAdmissionPolicy as a client sees it: a policy and binding refuse a Deployment with too
 // many replicas (upstream's message, reason and code), messageExpression, variables, Warn actions,
 // failurePolicy on evaluation errors, binding matchResources, and validation of the two kinds.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend } from '../../storage/memory/memory.ts';
-import { ApiServer } from '../server.ts';
-import { jsonClient } from '../testing.ts';
+import { testServer } from '../testing.ts';
 import { toCel, validateAdmissionPolicy } from './policy.ts';
 import { fieldErrorString } from '../../machinery/errors.ts';
 
-let api: ApiServer;
-let base: string;
-
-before(async () => {
-  api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-  base = await api.start();
-});
-after(async () => {
-  await api.stop();
-  await api.storage.close();
-});
-
-const request = jsonClient(() => base);
+const { call: request } = testServer();
 const call = (method: string, path: string, body?: unknown) => request(method, path, body, method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
 
 const AR = '/apis/admissionregistration.k8s.io/v1';
