@@ -286,10 +286,12 @@ export class SqliteBackend implements Backend {
         this.#checkpointing = false;
         if (m.error) process.stderr.write(`sqlite: checkpoint failed (retried later): ${m.error}\n`);
       });
-      w.on('error', (e) => {
-        this.#checkpointing = false;
+      w.on('error', (e) => process.stderr.write(`sqlite: checkpointer thread failed: ${e.message}\n`));
+      // A thread that is gone (failed) is started again by the next checkpoint; close() awaits no exit that already came.
+      w.on('exit', () => {
+        if (this.#checkpointer !== w) return;
         this.#checkpointer = undefined;
-        process.stderr.write(`sqlite: checkpointer thread failed: ${e.message}\n`);
+        this.#checkpointing = false;
       });
       w.unref();
       this.#checkpointer = w;
