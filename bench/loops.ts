@@ -15,16 +15,13 @@ export async function inParallel(count: number, limit: number, fn: (i: number) =
 }
 
 /** Polls `cond` every 5 ms; true once it holds, false when `timeoutMs` passed first. */
-export function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const tick = () => {
-      if (cond()) resolve(true);
-      else if (performance.now() > deadline) resolve(false);
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
+  for (;;) {
+    if (await cond()) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 export interface ThroughputSummary {

@@ -7,8 +7,8 @@ import type { Obj, RawRequest, RawResponse, Transport, WatchEvent, WatchStream }
 import { LineWatchStream } from './watchstream.ts';
 import { toError } from './client.ts';
 
-/** A ResponseSink that collects what the server writes. */
-class Sink implements ResponseSink {
+/** A ResponseSink that collects what the server writes (shared with the message-port transport). */
+export class Sink implements ResponseSink {
   status = 200;
   headers: Record<string, string> = {};
   /** What the server wrote, as it wrote it (text stays text until the response is taken). */
@@ -57,8 +57,15 @@ class Sink implements ResponseSink {
 
   /** The body as one buffer: one conversion for the usual single chunk. */
   body(): Buffer {
+    const c = this.content();
+    return typeof c === 'string' ? Buffer.from(c) : c;
+  }
+
+  /** The body as written: text when every chunk was text, else bytes. */
+  content(): string | Buffer {
     const c = this.chunks;
-    if (c.length === 1) return Buffer.isBuffer(c[0]) ? c[0] : Buffer.from(c[0]!);
+    if (c.length === 1) return c[0]!;
+    if (c.every((x) => typeof x === 'string')) return c.join('');
     return Buffer.concat(c.map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x))));
   }
 }

@@ -1,6 +1,7 @@
 // A whole local cluster in one process — storage, API server, controller manager, scheduler and
 // nodes — as `skiff up` runs it (and, later, as the managed-cluster service runs each of its
-// clusters). Components above the API server reach it through the in-process client transport.
+// clusters). Components above the API server reach it through the in-process client transport,
+// or, for the scheduler and the simulated nodes on threads of their own, the message-port one.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../storage/backend.ts';
@@ -18,7 +19,9 @@ import { ControllerManager, type ControllerConfig } from '../controllers/manager
 import { allControllers, admissionPlugins } from '../controllers/index.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { explainPod } from '../scheduler/explain.ts';
-import { SimNodePool } from '../kubelet/runtime/sim/pool.ts';
+import { SchedulerThread } from '../scheduler/thread.ts';
+import { SimNodePool, type SimNodes } from '../kubelet/runtime/sim/pool.ts';
+import { SimNodeThread } from '../kubelet/runtime/sim/thread.ts';
 import { ControlServer } from './control.ts';
 import { MetricsAPI, metricsResources, type StatsProvider } from '../metrics/metrics.ts';
 import { simStats } from '../metrics/sim.ts';
@@ -103,6 +106,8 @@ export interface ClusterOptions {
   /** Audit logging (--audit-policy-file, --audit-log-path, ...); off when unset. */
   audit?: AuditFlags;
   clock?: Clock;
+  /** Run the scheduler and the simulated nodes on threads of their own (default: unless a clock is given). */
+  threads?: boolean;
 }
 
 const system = { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
@@ -114,8 +119,13 @@ export class LocalCluster {
   client!: KubeClient;
   informers!: InformerFactory;
   manager!: ControllerManager;
-  scheduler!: Scheduler;
-  sim!: SimNodePool;
+  /** The scheduler, when it runs on the API server's thread (a cluster on an injected clock). */
+  scheduler: Scheduler | undefined;
+  /** The scheduler, when it runs on a thread of its own (the default on the real clock). */
+  schedulerThread: SchedulerThread | undefined;
+  sim!: SimNodes;
+  #simPool: SimNodePool | undefined;
+  #simThread: SimNodeThread | undefined;
   readonly agents = new Map<string, NodeAgent>();
   runtime: ProcessRuntime | undefined;
   proxy: ServiceProxy | undefined;
@@ -184,18 +194,24 @@ export class LocalCluster {
       this.manager = new ControllerManager(this.client, [...allControllers({ dataDir: o.dataDir }), ...credentialControllers(this.security.credentialSource())], { clock, config: { ...o.controllers } });
       await this.manager.start();
       this.informers = new InformerFactory(this.client, { clock });
-      this.scheduler = new Scheduler(this.client, this.informers, { clock, recorder: new EventRecorder(this.client, { component: 'default-scheduler', clock }) });
+      // On the real clock the scheduler and the simulated nodes get threads of their own (as
+      // kube-scheduler and kwok are processes of their own); a fake clock cannot cross threads,
+      // so tests that drive time keep them on this one.
+      const threads = o.threads ?? !o.clock;
+      if (threads) this.schedulerThread = new SchedulerThread(this.api, system);
+      else this.scheduler = new Scheduler(this.client, this.informers, { clock, recorder: new EventRecorder(this.client, { component: 'default-scheduler', clock }) });
       // The kubelet renews its Lease every quarter of the lease duration (10 s of 40 s), well inside
       // the 50 s grace period; a shortened --node-monitor-grace-period needs faster renewals, or
       // healthy nodes would look silent.
       const grace = o.controllers?.nodeMonitorGracePeriodMs;
       const leaseRenewMs = grace !== undefined && grace < 40_000 ? Math.max(100, Math.floor(grace / 4)) : undefined;
-      this.sim = new SimNodePool(this.client, this.informers, {
-        clock,
+      const simOptions = {
         ...(leaseRenewMs !== undefined ? { leaseRenewMs } : {}),
         ...(o.network?.podCIDR ? { podCIDRBase: o.network.podCIDR } : {}),
         ...(o.network?.nodeAddressCIDR ? { nodeAddressCIDR: o.network.nodeAddressCIDR } : {}),
-      });
+      };
+      if (threads) this.sim = this.#simThread = new SimNodeThread(this.api, system, simOptions);
+      else this.sim = this.#simPool = new SimNodePool(this.client, this.informers, { clock, ...simOptions });
       this.#agentStats = new AgentStats(() => [...this.agents.values()], clock);
       const stats: StatsProvider[] = [
         simStats(this.informers.informer('', 'pods'), this.informers.informer('', 'nodes'), (n) => this.sim.node(n) !== undefined),
@@ -203,8 +219,9 @@ export class LocalCluster {
       ];
       const metrics = new MetricsAPI(() => stats, () => clock.now());
       this.api.addGroup({ resources: metricsResources, get: (r, ns, name, q) => metrics.handle(r, ns, name, q) });
-      this.scheduler.start();
-      await this.sim.start();
+      this.scheduler?.start();
+      void this.schedulerThread?.start();
+      await (this.#simPool ?? this.#simThread)?.start();
       this.informers.start();
       await this.#startNodes();
       if (o.vnet) await this.#startVNetDataPlane(vnetSocket!);
@@ -244,7 +261,11 @@ export class LocalCluster {
             if (a) return (a.recover(), true);
             return this.sim.node(name) ? (this.sim.recover(name), true) : false;
           },
-          explainPod: (ns, name) => (this.scheduler.getPod(ns, name) ? explainPod(this.scheduler, ns, name) : undefined),
+          explainPod: (ns, name) => {
+            const s = this.scheduler;
+            if (s) return s.getPod(ns, name) ? explainPod(s, ns, name) : undefined;
+            return this.schedulerThread?.explain(ns, name);
+          },
           rotateCerts: (ca) => this.rotateCertificates({ ca }),
           setAuthorizedIPRanges: (ranges) => this.setAuthorizedIPRanges(ranges),
         });
@@ -431,8 +452,9 @@ export class LocalCluster {
     await this.dataPlane?.stop();
     await this.runtime?.close();
     if (this.opts.vnet) await deleteNetns(this.opts.vnet.netns).catch((e) => this.warnings.push(`network namespace ${this.opts.vnet!.netns} was not deleted: ${(e as Error).message}`));
-    this.sim?.stop();
+    this.#simPool?.stop();
     this.scheduler?.stop();
+    await Promise.all([this.#simThread?.stop(), this.schedulerThread?.stop()]);
     this.informers?.stop();
     this.manager?.stop();
     await this.api?.stop();

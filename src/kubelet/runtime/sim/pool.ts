@@ -75,6 +75,20 @@ export interface SimNodePoolOptions {
   onError?: (what: string, e: unknown) => void;
 }
 
+/** What a cluster does with its simulated nodes, on this thread (SimNodePool) or another (SimNodeThread). */
+export interface SimNodes {
+  /** Adds a node; resolves once its Node and Lease exist. */
+  addNode(spec: SimNodeSpec): Promise<SimNodeInfo>;
+  /** Stops simulating a node and deletes its Node and Lease. */
+  removeNode(name: string): Promise<void>;
+  /** Stops the node's heartbeats and its pods' progress (`skiff node fail`). */
+  fail(name: string): void;
+  /** `skiff node recover`. */
+  recover(name: string): void;
+  nodes(): SimNodeInfo[];
+  node(name: string): SimNodeInfo | undefined;
+}
+
 export interface SimNodeInfo {
   name: string;
   address: string;
@@ -197,7 +211,7 @@ class Limiter {
   }
 }
 
-export class SimNodePool {
+export class SimNodePool implements SimNodes {
   #client: KubeClient;
   #clock: Clock;
   #timeline: Timeline;

@@ -1,0 +1,100 @@
+// The message-port transport against a real API server: requests and their errors, watches (events,
+// a refused watch, closing one ends it on the server), and closing the transport.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageChannel } from 'node:worker_threads';
+import { MemoryBackend } from '../storage/memory/memory.ts';
+import { ApiServer } from '../apiserver/server.ts';
+import { KubeClient } from './client.ts';
+import { PortTransport, servePort } from './port.ts';
+import type { WatchEvent } from './types.ts';
+
+const admin = { username: 'system:admin', groups: ['system:masters'] };
+
+describe('PortTransport', () => {
+  let api: ApiServer;
+  let transport: PortTransport;
+  let client: KubeClient;
+  let unserve: () => void;
+  before(async () => {
+    api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
+    await api.start();
+    // Both ends on this thread: a port works the same whichever thread holds its other end.
+    const { port1, port2 } = new MessageChannel();
+    unserve = servePort(api, port1, admin);
+    transport = new PortTransport(port2);
+    client = new KubeClient(transport);
+  });
+  after(async () => {
+    unserve();
+    transport.close();
+    await api.stop();
+    await api.storage.close();
+  });
+
+  it('creates, reads and patches through the server, with its errors', async () => {
+    const cms = client.resource('', 'configmaps', 'default');
+    const made = await cms.create({ metadata: { name: 'a' }, data: { k: 'v' } });
+    assert.equal(made.metadata.namespace, 'default');
+    assert.ok(made.metadata.uid);
+    assert.deepEqual((await cms.get('a')).data, { k: 'v' });
+    await assert.rejects(cms.create({ metadata: { name: 'a' } }), (e: any) => e.code === 409 && /configmaps "a" already exists/.test(e.message));
+    await assert.rejects(cms.get('missing'), (e: any) => e.code === 404 && e.reason === 'NotFound');
+    const patched = await cms.patch('a', 'merge', { data: { k: 'w' } });
+    assert.equal(patched.data.k, 'w');
+    // The server's chain applies: a name that is not a DNS subdomain is refused with field causes.
+    await assert.rejects(cms.create({ metadata: { name: 'Bad_Name' } }), (e: any) => e.code === 422 && e.status.details?.causes?.[0]?.field === 'metadata.name');
+  });
+
+  it('streams watch events, and closing the watch ends it on the server', async () => {
+    const cms = client.resource('', 'configmaps', 'watched');
+    await client.resource('', 'namespaces').create({ metadata: { name: 'watched' } });
+    const rv = (await cms.list()).metadata.resourceVersion;
+    const stream = await cms.watch({ resourceVersion: rv });
+    const seen: WatchEvent[] = [];
+    const reading = (async () => {
+      for await (const ev of stream) {
+        seen.push(ev);
+        if (seen.length === 3) break;
+      }
+    })();
+    await cms.create({ metadata: { name: 'w' } });
+    await cms.patch('w', 'merge', { data: { x: '1' } });
+    await cms.delete('w');
+    await reading;
+    assert.deepEqual(
+      seen.map((e) => [e.type, e.object.metadata.name]),
+      [
+        ['ADDED', 'w'],
+        ['MODIFIED', 'w'],
+        ['DELETED', 'w'],
+      ],
+    );
+    assert.equal(seen[1]!.object.data.x, '1');
+    // break closed the stream: the server drops its watcher.
+    const store = api.store('', 'configmaps')!;
+    for (let i = 0; i < 100 && store.cache.watcherCount > 0; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(store.cache.watcherCount, 0);
+  });
+
+  it('rejects a watch the server refuses', async () => {
+    await assert.rejects(client.resource('', 'configmaps', 'default').watch({ fieldSelector: 'spec.nope=1' }), (e: any) => e.code === 400);
+  });
+
+  it('fails what is in flight when closed, and refuses calls after', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const stop = servePort(api, port1, admin);
+    const t = new PortTransport(port2);
+    const c = new KubeClient(t);
+    const stream = await c.resource('', 'configmaps', 'default').watch({});
+    const pending = c.resource('', 'configmaps', 'default').list();
+    t.close();
+    await assert.rejects(pending, /closed/);
+    // The stream ends (after what it had already received).
+    let n = 0;
+    for await (const _ of stream) n++;
+    assert.ok(n <= 1);
+    await assert.rejects(c.resource('', 'configmaps', 'default').get('a'), /closed/);
+    stop();
+  });
+});

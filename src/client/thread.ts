@@ -1,0 +1,81 @@
+// A component on a worker thread of the API server's process (the scheduler, the simulated
+// nodes), as upstream runs kube-scheduler or kwok as processes of their own: its informers and
+// loops run beside the API server's event loop instead of on it. Its client reaches the server
+// through a MessagePort (port.ts), with the same authorization and admission as any client; the
+// owner calls into it over the worker's own port (machinery/thread.ts). A thread that dies is
+// started again, as its process would be.
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import type { ApiServer } from '../apiserver/server.ts';
+import type { UserInfo } from '../apiserver/types.ts';
+import { Thread } from '../machinery/thread.ts';
+import { servePort } from './port.ts';
+
+export interface ComponentThreadOptions {
+  /** Its name in messages ("scheduler"). */
+  name: string;
+  /** The worker's module; it finds the port to the server at `workerData.data.port`. */
+  entry: URL;
+  /** More of workerData.data (structured-cloneable). */
+  data?: Record<string, unknown>;
+  /** How long a thread that died waits before it starts again (default 1 s). */
+  restartMs?: number;
+  /** Called after each start, a restart included (the owner hands its state back). */
+  onStart?: () => void | Promise<void>;
+}
+
+export class ComponentThread {
+  #api: ApiServer;
+  #user: UserInfo;
+  #opts: ComponentThreadOptions;
+  #thread: Thread | undefined;
+  #unserve: (() => void) | undefined;
+  #stopping = false;
+  #restart: NodeJS.Timeout | undefined;
+  /** Why the thread last failed, if it did. */
+  lastError: string | undefined;
+
+  constructor(api: ApiServer, user: UserInfo, opts: ComponentThreadOptions) {
+    this.#api = api;
+    this.#user = user;
+    this.#opts = opts;
+  }
+
+  /** The thread running now (tests end it to see it come back). */
+  get worker(): Worker | undefined {
+    return this.#thread?.worker;
+  }
+
+  start(): Promise<void> {
+    this.#stopping = false;
+    const { port1, port2 } = new MessageChannel();
+    this.#unserve = servePort(this.#api, port1, this.#user);
+    const thread = new Thread(this.#opts.entry, { ...this.#opts.data, port: port2 }, [port2]);
+    this.#thread = thread;
+    thread.worker.on('error', (e) => {
+      this.lastError = String(e?.stack ?? e);
+      process.stderr.write(`${this.#opts.name} thread: ${this.lastError}\n`);
+    });
+    thread.worker.on('exit', () => {
+      if (this.#thread !== thread) return;
+      this.#unserve?.();
+      this.#unserve = undefined;
+      if (!this.#stopping) this.#restart = setTimeout(() => void this.start().catch((e) => process.stderr.write(`${this.#opts.name} thread: ${String(e)}\n`)), this.#opts.restartMs ?? 1000);
+    });
+    return Promise.resolve(this.#opts.onStart?.());
+  }
+
+  /** Calls `op` in the thread; rejects when no thread is running. */
+  async call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const t = this.#thread;
+    if (!t || t.exited) throw new Error(`the ${this.#opts.name} is not running`);
+    return t.call<T>(op, ...args);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#restart);
+    await this.#thread?.stop();
+    this.#unserve?.();
+    this.#unserve = undefined;
+  }
+}
