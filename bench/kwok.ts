@@ -126,7 +126,7 @@ export async function kwokBench(opts: { quick?: boolean } = {}): Promise<{ rows:
   const rows: Row[] = [
     {
       what: "reference: kwok's gate (anchors.md): 5,000 nodes Ready < 60 s, 10,000 pods Running < 60 s, 10,000 pods deleted < 90 s",
-      value: 'LocalCluster as `skiff up` runs it (sqlite in a temp dir, all controllers, scheduler, sim node pool); observed through a watch',
+      value: 'LocalCluster as `skiff up` runs it (sqlite in a temp dir, all controllers; the scheduler and the simulated nodes on threads of their own); observed through a watch',
       ratio: '1.0×',
     },
     {
