@@ -57,6 +57,27 @@ describe('sqlite backend', () => {
     assert.equal((await s.count('/batch/')).count, 1000);
     await s.close();
   });
+
+  it('reads and checks updates right for keys written long ago and just now (past the latest-value cache)', async () => {
+    const s = new SqliteBackend({ path: join(dir, 'many.db') });
+    const key = (i: number) => `/many/${String(i).padStart(5, '0')}`;
+    const N = 9000;
+    const made = await Promise.all(Array.from({ length: N }, (_, i) => s.create(key(i), Buffer.from(`v${i}`))));
+    // The first keys were written longest ago: a stale revision is refused, the current one taken.
+    await assert.rejects(s.update(key(0), Buffer.from('x'), made[0]!.revision - 1), (e: any) => e.code === 'Conflict');
+    const u = await s.update(key(0), Buffer.from('w0'), made[0]!.revision);
+    assert.equal((await s.get(key(0))).kv?.value.toString(), 'w0');
+    await assert.rejects(s.update(key(0), Buffer.from('y'), made[0]!.revision), (e: any) => e.code === 'Conflict');
+    await assert.rejects(s.create(key(1), Buffer.from('again')), (e: any) => e.code === 'KeyExists');
+    await assert.rejects(s.create(key(N - 1), Buffer.from('again')), (e: any) => e.code === 'KeyExists');
+    await s.delete(key(N - 1), made[N - 1]!.revision);
+    assert.equal((await s.get(key(N - 1))).kv, undefined);
+    await s.create(key(N - 1), Buffer.from('reborn'));
+    for (const i of [1, 4000, N - 2]) assert.equal((await s.get(key(i))).kv?.value.toString(), `v${i}`);
+    assert.equal((await s.get(key(N - 1))).kv?.value.toString(), 'reborn');
+    assert.equal((await s.get(key(0))).kv?.modRevision, u.revision);
+    await s.close();
+  });
 });
 
 describe('sqlite checkpoints', () => {

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, rev INTEGER NOT NULL) WITHO
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/** Keys whose latest value the backend keeps at hand (Buffers shared with the watch events). */
+const CURRENT_CACHE = 8192;
+
 function toKv(r: Row): KeyValue {
   const kv: KeyValue = { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.kind === DELETE ? r.prev_rev : r.rev };
   if (r.ttl) kv.ttlSeconds = r.ttl;
@@ -100,6 +103,12 @@ export class SqliteBackend implements Backend {
   /** The checkpointer thread (started by the first checkpoint), and whether it is checkpointing now. */
   #checkpointer: Worker | undefined;
   #checkpointing = false;
+  /**
+   * The latest written value of recently written keys, least recently used first (this backend is
+   * the database's only writer): an update's read and its compare-and-swap check skip the two
+   * B-tree lookups and the copy of the row. A key that is absent here may still exist.
+   */
+  #current = new Map<string, KeyValue>();
 
   constructor(opts: SqliteOptions) {
     this.path = opts.path;
@@ -185,9 +194,12 @@ export class SqliteBackend implements Backend {
   /** Applies one queued write inside the open transaction; returns its event, or the error to report. */
   #apply(op: Op, now: number): WatchEvent | StorageError {
     const s = this.#s;
-    // A create only needs to know the key is free (the row, with its value, only for the error).
-    const cur = op.t === 'create' && s.exists.get(op.key) === undefined ? undefined : (s.current.get(op.key) as Row | undefined);
-    const prev = cur ? toKv(cur) : undefined;
+    let prev = this.#current.get(op.key);
+    if (!prev) {
+      // A create only needs to know the key is free (the row, with its value, only for the error).
+      const cur = op.t === 'create' && s.exists.get(op.key) === undefined ? undefined : (s.current.get(op.key) as Row | undefined);
+      prev = cur ? toKv(cur) : undefined;
+    }
     if (op.t === 'create') {
       if (prev) return new StorageError('KeyExists', `key exists: ${op.key}`, { current: prev });
     } else {
@@ -201,6 +213,7 @@ export class SqliteBackend implements Backend {
       s.insert.run(rev, op.key, DELETE, prev!.createRevision, prev!.modRevision, null, null, prev!.value);
       s.delKv.run(op.key);
       this.#rev = rev;
+      this.#current.delete(op.key);
       return { type: 'delete', kv: prev!, prevKv: prev, revision: rev };
     }
     const ttl = op.ttl && op.ttl > 0 ? op.ttl : null;
@@ -210,7 +223,15 @@ export class SqliteBackend implements Backend {
     this.#rev = rev;
     const kv: KeyValue = { key: op.key, value: op.value, createRevision: createRev, modRevision: rev };
     if (ttl) kv.ttlSeconds = ttl;
+    this.#remember(kv);
     return op.t === 'create' ? { type: 'create', kv, revision: rev } : { type: 'update', kv, prevKv: prev, revision: rev };
+  }
+
+  #remember(kv: KeyValue) {
+    const m = this.#current;
+    m.delete(kv.key);
+    m.set(kv.key, kv);
+    if (m.size > CURRENT_CACHE) m.delete(m.keys().next().value!);
   }
 
   #flush() {
@@ -229,6 +250,7 @@ export class SqliteBackend implements Backend {
     } catch (e) {
       // The transaction rolled back: nothing of this batch was written.
       this.#rev = startRev;
+      this.#current.clear();
       const err = new StorageError('Unavailable', `sqlite write failed: ${(e as Error).message}`, { cause: e });
       for (const op of batch) op.reject(err);
       return;
@@ -327,6 +349,9 @@ export class SqliteBackend implements Backend {
     this.#check();
     // Read at the durable revision: newer rows may not survive a crash yet.
     const at = this.#durableRev;
+    // The latest write, when it is durable, is the answer.
+    const known = this.#current.get(key);
+    if (known && known.modRevision <= at) return { revision: at, kv: known };
     const r = (at === this.#rev ? this.#s.current.get(key) : this.#s.getAt.get(key, at)) as Row | undefined;
     return r && r.kind !== DELETE ? { revision: at, kv: toKv(r) } : { revision: at };
   }
