@@ -36,6 +36,17 @@ export interface InformerOptions {
   /** Replays an update for every cached object this often (0 = never). */
   resyncMs?: number;
   clock?: Clock;
+  /**
+   * Changes each object before it is cached (client-go's TransformFunc), e.g. stripManagedFields.
+   * Only for objects the informer owns (decoded from the wire): in process they are shared.
+   */
+  transform?: (obj: Obj) => void;
+}
+
+/** Drops metadata.managedFields, which no controller reads (as kube-scheduler and kube-controller-manager trim their caches). */
+export function stripManagedFields(obj: Obj): void {
+  // Set rather than deleted: a deleted key turns the object into a slower dictionary.
+  if (obj.metadata?.managedFields !== undefined) obj.metadata.managedFields = undefined;
 }
 
 const NONE: readonly string[] = [];
@@ -132,6 +143,7 @@ export class Informer<T extends Obj = Obj> {
   }
 
   #set(obj: T) {
+    this.#opts.transform?.(obj);
     const key = keyOf(obj);
     const old = this.#items.get(key);
     this.#items.set(key, obj);
@@ -250,17 +262,20 @@ export class InformerFactory {
   #informers = new Map<string, Informer>();
   #resyncMs: number;
 
-  constructor(client: KubeClient, opts: { clock?: Clock; resyncMs?: number } = {}) {
+  #transform: ((obj: Obj) => void) | undefined;
+
+  constructor(client: KubeClient, opts: { clock?: Clock; resyncMs?: number; transform?: (obj: Obj) => void } = {}) {
     this.#client = client;
     this.#clock = opts.clock ?? realClock;
     this.#resyncMs = opts.resyncMs ?? 0;
+    this.#transform = opts.transform;
   }
 
   informer<T extends Obj = Obj>(group: string, resource: string, opts: Omit<InformerOptions, 'clock'> = {}): Informer<T> {
     const key = `${group}/${resource}/${opts.namespace ?? ''}/${opts.labelSelector ?? ''}/${opts.fieldSelector ?? ''}`;
     let inf = this.#informers.get(key);
     if (!inf) {
-      inf = new Informer(this.#client.resource(group, resource), { resyncMs: this.#resyncMs, ...opts, clock: this.#clock });
+      inf = new Informer(this.#client.resource(group, resource), { resyncMs: this.#resyncMs, ...(this.#transform ? { transform: this.#transform } : {}), ...opts, clock: this.#clock });
       this.#informers.set(key, inf);
     }
     return inf as unknown as Informer<T>;

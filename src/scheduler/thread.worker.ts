@@ -2,7 +2,7 @@
 // API server of the owning process through a MessagePort.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { KubeClient } from '../client/client.ts';
-import { InformerFactory } from '../client/informer.ts';
+import { InformerFactory, stripManagedFields } from '../client/informer.ts';
 import { PortTransport } from '../client/port.ts';
 import { serveCalls } from '../machinery/thread.ts';
 import { explainPod } from './explain.ts';
@@ -12,7 +12,8 @@ import type { SchedulerThreadOptions, SchedulerThreadStats } from './thread.ts';
 const { port, options } = workerData.data as { port: MessagePort; options: SchedulerThreadOptions };
 const transport = new PortTransport(port);
 const client = new KubeClient(transport);
-const informers = new InformerFactory(client);
+// Its caches own what they decode: managedFields, which it never reads, are dropped.
+const informers = new InformerFactory(client, { transform: stripManagedFields });
 const scheduler = new Scheduler(client, informers, options);
 scheduler.start();
 

@@ -16,7 +16,7 @@ import { WatchCache, decodeObject, type CacheWatcher, type Filter } from '../wat
 import { rfc3339, type Obj, type RequestContext } from '../types.ts';
 import { objectFields, type Strategy } from './strategy.ts';
 import type { Admission } from '../admission.ts';
-import { recordWrite } from '../ssa/index.ts';
+import { carryApplied, recordWrite } from '../ssa/index.ts';
 import type { ValueTransformer } from '../encryption/transformer.ts';
 
 /** Storage key prefix of a resource, following kube-apiserver's layout. */
@@ -525,8 +525,10 @@ export class Store {
       }
       else if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
-      for (const k of Object.keys(obj)) delete obj[k];
-      Object.assign(obj, next);
+      // `next` is written instead of the request's object (emptying that one and filling it
+      // again would leave it a slow dictionary for every later encoding).
+      carryApplied(obj, next);
+      obj = next;
     } else {
       // Fields the server owns.
       meta.uid = om.uid;
@@ -545,7 +547,7 @@ export class Store {
       if (this.strategy.hasGeneration && !sameJSON(obj.spec, old.spec)) meta.generation = (om.generation ?? 0) + 1;
     }
     recordWrite(this, obj, old, ctx, subresource);
-    meta.resourceVersion = om.resourceVersion;
+    obj.metadata.resourceVersion = om.resourceVersion;
     await this.#admission.admit({ operation: 'UPDATE', store: this, obj, old, ctx, namespace, subresource });
     // A binding only sets the node (checked by its handler); pod update validation forbids that change.
     // pods/status keeps the stored spec (the very object, validated when it was written): only
@@ -564,7 +566,7 @@ export class Store {
     await this.hooks.beforeUpdate?.(obj, old, ctx);
     // An object being deleted whose last finalizer this update removes goes away now (ShouldDeleteDuringUpdate).
     // (Also when the update ends what the strategy waited for: namespaces/finalize emptying spec.finalizers.)
-    // (obj.metadata, not meta: a subresource write replaced obj's contents above.)
+    // (obj.metadata, not meta: a subresource write replaced obj above.)
     const nm = obj.metadata;
     const finishing = () =>
       ((om.finalizers ?? []).length > 0 || this.strategy.prepareForDelete(clone(old))) && !this.strategy.prepareForDelete(clone(obj));

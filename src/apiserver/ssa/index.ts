@@ -13,6 +13,11 @@ export { managerFromUserAgent } from './managed.ts';
 /** Objects an apply produced, with the managedFields it computed (a status reset must keep them). */
 const applied = new WeakMap<object, unknown>();
 
+/** The registry store writes `to` in place of `from` (a subresource write): it was applied the same way. */
+export function carryApplied(from: object, to: object): void {
+  if (applied.has(from)) applied.set(to, applied.get(from));
+}
+
 function targetOf(store: Store): Target {
   const i = store.info;
   return { group: i.group, version: i.version, kind: i.kind, hasStatus: store.strategy.hasStatus };

@@ -2,7 +2,7 @@
 // the API server of the owning process through a MessagePort.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { KubeClient } from '../../../client/client.ts';
-import { InformerFactory } from '../../../client/informer.ts';
+import { InformerFactory, stripManagedFields } from '../../../client/informer.ts';
 import { PortTransport } from '../../../client/port.ts';
 import { serveCalls } from '../../../machinery/thread.ts';
 import { SimNodePool, type SimNodeSpec } from './pool.ts';
@@ -11,7 +11,8 @@ import type { SimNodeThreadOptions } from './thread.ts';
 const { port, options } = workerData.data as { port: MessagePort; options: SimNodeThreadOptions };
 const transport = new PortTransport(port);
 const client = new KubeClient(transport);
-const informers = new InformerFactory(client);
+// Its caches own what they decode: managedFields, which it never reads, are dropped.
+const informers = new InformerFactory(client, { transform: stripManagedFields });
 const pool = new SimNodePool(client, informers, options);
 
 serveCalls(parentPort!, {
