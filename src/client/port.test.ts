@@ -3,22 +3,20 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { MemoryBackend } from '../storage/memory/memory.ts';
-import { ApiServer } from '../apiserver/server.ts';
+import type { ApiServer } from '../apiserver/server.ts';
 import { KubeClient } from './client.ts';
 import { PortTransport, servePort } from './port.ts';
+import { admin, memoryApi } from './testing.ts';
 import type { WatchEvent } from './types.ts';
-
-const admin = { username: 'system:admin', groups: ['system:masters'] };
 
 describe('PortTransport', () => {
   let api: ApiServer;
   let transport: PortTransport;
   let client: KubeClient;
   let unserve: () => void;
+  let stopApi: () => Promise<void>;
   before(async () => {
-    api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-    await api.start();
+    ({ api, stop: stopApi } = await memoryApi());
     // Both ends on this thread: a port works the same whichever thread holds its other end.
     const { port1, port2 } = new MessageChannel();
     unserve = servePort(api, port1, admin);
@@ -28,8 +26,7 @@ describe('PortTransport', () => {
   after(async () => {
     unserve();
     transport.close();
-    await api.stop();
-    await api.storage.close();
+    await stopApi();
   });
 
   it('creates, reads and patches through the server, with its errors', async () => {

@@ -3,14 +3,11 @@
 // when its thread dies, and stop() ends the thread.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend } from '../storage/memory/memory.ts';
-import { ApiServer } from '../apiserver/server.ts';
-import { KubeClient } from '../client/client.ts';
-import { InProcessTransport } from '../client/inprocess.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+import type { KubeClient } from '../client/client.ts';
+import { admin, memoryApi, until } from '../client/testing.ts';
 import type { Obj } from '../client/types.ts';
 import { SchedulerThread } from './thread.ts';
-
-const admin = { username: 'system:admin', groups: ['system:masters'] };
 
 function node(name: string): Obj {
   const res = { cpu: '4', memory: '8Gi', pods: '110' };
@@ -19,25 +16,13 @@ function node(name: string): Obj {
 
 const pod = (name: string, cpu: string): Obj => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'pause', resources: { requests: { cpu } } }] } });
 
-/** Waits (real time: the scheduler runs on another thread) until `f` answers something. */
-async function until<T>(f: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('SchedulerThread', () => {
   let api: ApiServer;
   let client: KubeClient;
+  let stopApi: () => Promise<void>;
   let sched: SchedulerThread;
   before(async () => {
-    api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-    await api.start();
-    client = new KubeClient(new InProcessTransport(api, admin));
+    ({ api, client, stop: stopApi } = await memoryApi());
     for (const n of ['n1', 'n2']) await client.nodes().create(node(n));
     sched = new SchedulerThread(api, admin, {}, 10);
     sched.start();
@@ -45,8 +30,7 @@ describe('SchedulerThread', () => {
   });
   after(async () => {
     await sched.stop();
-    await api.stop();
-    await api.storage.close();
+    await stopApi();
   });
 
   const nodeOf = async (name: string) => (await client.pods('default').get(name)).spec?.nodeName || undefined;

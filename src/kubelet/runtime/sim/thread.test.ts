@@ -3,42 +3,26 @@
 // the thread; a thread that dies comes back with the same nodes and picks their pods up again.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend } from '../../../storage/memory/memory.ts';
-import { ApiServer } from '../../../apiserver/server.ts';
-import { KubeClient } from '../../../client/client.ts';
-import { InProcessTransport } from '../../../client/inprocess.ts';
+import type { ApiServer } from '../../../apiserver/server.ts';
+import type { KubeClient } from '../../../client/client.ts';
+import { admin, memoryApi, until } from '../../../client/testing.ts';
 import type { Obj } from '../../../client/types.ts';
 import { SimNodeThread } from './thread.ts';
-
-const admin = { username: 'system:admin', groups: ['system:masters'] };
-
-/** Waits (real time: the nodes run on another thread) until `f` answers something. */
-async function until<T>(f: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('SimNodeThread', () => {
   let api: ApiServer;
   let client: KubeClient;
+  let stopApi: () => Promise<void>;
   let sim: SimNodeThread;
   before(async () => {
-    api = new ApiServer({ storage: new MemoryBackend(), port: 0 });
-    await api.start();
-    client = new KubeClient(new InProcessTransport(api, admin));
+    ({ api, client, stop: stopApi } = await memoryApi());
     // Renewals every 200 ms, so that a failed node's silence shows within the test.
     sim = new SimNodeThread(api, admin, { leaseRenewMs: 200 }, 10);
     await sim.start();
   });
   after(async () => {
     await sim.stop();
-    await api.stop();
-    await api.storage.close();
+    await stopApi();
   });
 
   const running = (name: string) => async () => {
