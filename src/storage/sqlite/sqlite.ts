@@ -141,11 +141,11 @@ export class SqliteBackend implements Backend {
     const db = this.#db;
     return {
       current: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key = ?`),
-      exists: db.prepare(`SELECT rev FROM kv WHERE key = ?`).pluck(),
       getAt: db.prepare(`SELECT * FROM log WHERE key = ? AND rev <= ? ORDER BY rev DESC LIMIT 1`),
       byRev: db.prepare(`SELECT * FROM log WHERE rev = ?`),
       insert: db.prepare(`INSERT INTO log (rev, key, kind, create_rev, prev_rev, ttl, expires_at, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       setKv: db.prepare(`INSERT INTO kv (key, rev) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET rev = excluded.rev`),
+      claimKv: db.prepare(`INSERT INTO kv (key, rev) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`),
       delKv: db.prepare(`DELETE FROM kv WHERE key = ?`),
       listCurrent: db.prepare(`SELECT l.* FROM kv JOIN log l ON l.rev = kv.rev WHERE kv.key >= ? AND kv.key < ? AND kv.key > ? ORDER BY kv.key LIMIT ?`),
       countCurrent: db.prepare(`SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ? AND key > ?`),
@@ -194,21 +194,23 @@ export class SqliteBackend implements Backend {
   /** Applies one queued write inside the open transaction; returns its event, or the error to report. */
   #apply(op: Op, now: number): WatchEvent | StorageError {
     const s = this.#s;
+    const rev = this.#rev + 1;
+    const ttl = op.t !== 'delete' && op.ttl && op.ttl > 0 ? op.ttl : null;
     let prev = this.#current.get(op.key);
-    if (!prev) {
-      // A create only needs to know the key is free (the row, with its value, only for the error).
-      const cur = op.t === 'create' && s.exists.get(op.key) === undefined ? undefined : (s.current.get(op.key) as Row | undefined);
-      prev = cur ? toKv(cur) : undefined;
-    }
     if (op.t === 'create') {
-      if (prev) return new StorageError('KeyExists', `key exists: ${op.key}`, { current: prev });
+      // Claiming the key in kv is the existence check (a key already there is left as it is);
+      // its row, with the value, is read only for the error.
+      if (prev || s.claimKv.run(op.key, rev).changes === 0) return new StorageError('KeyExists', `key exists: ${op.key}`, { current: prev ?? toKv(s.current.get(op.key) as Row) });
     } else {
-      if (!prev) return new StorageError('NotFound', `key not found: ${op.key}`);
+      if (!prev) {
+        const cur = s.current.get(op.key) as Row | undefined;
+        if (!cur) return new StorageError('NotFound', `key not found: ${op.key}`);
+        prev = toKv(cur);
+      }
       if (op.expected !== undefined && prev.modRevision !== op.expected) {
         return new StorageError('Conflict', `revision mismatch on ${op.key}: expected ${op.expected}, have ${prev.modRevision}`, { current: prev });
       }
     }
-    const rev = this.#rev + 1;
     if (op.t === 'delete') {
       s.insert.run(rev, op.key, DELETE, prev!.createRevision, prev!.modRevision, null, null, prev!.value);
       s.delKv.run(op.key);
@@ -216,10 +218,9 @@ export class SqliteBackend implements Backend {
       this.#current.delete(op.key);
       return { type: 'delete', kv: prev!, prevKv: prev, revision: rev };
     }
-    const ttl = op.ttl && op.ttl > 0 ? op.ttl : null;
     const createRev = op.t === 'create' ? rev : prev!.createRevision;
     s.insert.run(rev, op.key, op.t === 'create' ? CREATE : UPDATE, createRev, prev?.modRevision ?? 0, ttl, ttl ? now + ttl * 1000 : null, op.value);
-    s.setKv.run(op.key, rev);
+    if (op.t !== 'create') s.setKv.run(op.key, rev);
     this.#rev = rev;
     const kv: KeyValue = { key: op.key, value: op.value, createRevision: createRev, modRevision: rev };
     if (ttl) kv.ttlSeconds = ttl;
