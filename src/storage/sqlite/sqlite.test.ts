@@ -78,6 +78,21 @@ describe('sqlite backend', () => {
     assert.equal((await s.get(key(0))).kv?.modRevision, u.revision);
     await s.close();
   });
+
+  it('updates a key that the same batch pushes out of the latest-value cache', async () => {
+    const s = new SqliteBackend({ path: join(dir, 'evict.db') });
+    const made = await Promise.all(Array.from({ length: 8192 }, (_, i) => s.create(`/e/${String(i).padStart(5, '0')}`, Buffer.from(`v${i}`))));
+    // The creates come first in the batch and push /e/00000 out of the cache before its update's turn.
+    const creates = Array.from({ length: 500 }, (_, i) => s.create(`/f/${i}`, Buffer.from('f')));
+    const w = s.watch('/e/', made[8191]!.revision);
+    const upd = s.update('/e/00000', Buffer.from('w0'), made[0]!.revision);
+    await Promise.all([...creates, upd]);
+    assert.equal((await s.get('/e/00000')).kv?.value.toString(), 'w0');
+    await s.close();
+    const evs = [];
+    for await (const ev of w) evs.push(ev);
+    assert.deepEqual(evs.map((e) => [e.type, e.kv.value.toString(), e.prevKv?.value.toString()]), [['update', 'w0', 'v0']]);
+  });
 });
 
 describe('sqlite checkpoints', () => {
