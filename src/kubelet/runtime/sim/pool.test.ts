@@ -243,7 +243,9 @@ describe('simulated pods', () => {
 
   it('deletes a pod gracefully: containers stop, then the pod goes with grace period 0', async () => {
     const seen: Obj[] = [];
-    informers.informer('', 'pods').addEventHandler({ update: (_o, p) => void (p.metadata.name === 'doomed' && seen.push(p)) });
+    const watched = informers.informer('', 'pods').start();
+    await watched.synced();
+    watched.addEventHandler({ update: (_o, p) => void (p.metadata.name === 'doomed' && seen.push(p)) });
     await pods().create(pod('doomed', 'sim-1'));
     const running = await podWhere('doomed', (p) => p.status?.phase === 'Running', 'Running');
     const ip = running.status.podIP;

@@ -247,7 +247,8 @@ export class SimNodePool implements SimNodes {
     this.#queue = new WorkQueue({ clock: this.#clock, rateLimiter: new ItemExponentialFailureRateLimiter(5, 10_000) });
     this.#nodeCalls = new Limiter(opts.nodeConcurrency ?? 32);
     this.#nodeInf = informers.informer('', 'nodes');
-    this.#podInf = informers.informer('', 'pods');
+    // Bound pods only, as a kubelet watches its node's (pods waiting for the scheduler are not ours).
+    this.#podInf = informers.informer('', 'pods', { fieldSelector: 'spec.nodeName!=' });
     this.#podInf.addIndex(NODE_NAME_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
   }
 

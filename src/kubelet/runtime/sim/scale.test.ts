@@ -36,7 +36,7 @@ it('runs 500 simulated nodes and 2,000 pods', { timeout: 180_000 }, async () => 
     await pool.start();
     await inParallel(500, 32, (i) => pool.addNode({ name: `n-${i}`, cpu: 16, memory: '64Gi' }));
     const nodes = informers.informer('', 'nodes');
-    const pods = informers.informer('', 'pods');
+    const pods = informers.informer('', 'pods').start();
     const ready = (n: Obj) => n.status?.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True');
     await until(() => nodes.list().filter(ready).length === 500, '500 nodes Ready');
     const cidrs = new Set(nodes.list().map((n) => n.spec.podCIDR));
