@@ -3,12 +3,16 @@
 // loops run beside the API server's event loop instead of on it. Its client reaches the server
 // through a MessagePort (port.ts), with the same authorization and admission as any client; the
 // owner calls into it over the worker's own port (machinery/thread.ts). A thread that dies is
-// started again, as its process would be.
+// started again, as its process would be (waiting longer each time while it keeps dying young).
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { ApiServer } from '../apiserver/server.ts';
 import type { UserInfo } from '../apiserver/types.ts';
 import { Thread } from '../machinery/thread.ts';
 import { servePort } from './port.ts';
+
+/** A thread that lived this long was healthy: the next restart waits only the base delay. */
+const STABLE_MS = 10_000;
+const MAX_BACKOFF_MS = 30_000;
 
 export interface ComponentThreadOptions {
   /** Its name in messages ("scheduler"). */
@@ -31,6 +35,9 @@ export class ComponentThread {
   #unserve: (() => void) | undefined;
   #stopping = false;
   #restart: NodeJS.Timeout | undefined;
+  /** The wait before the next restart: doubled while threads die young (crash-loop back-off). */
+  #backoffMs: number;
+  #startedAt = 0;
   /** Why the thread last failed, if it did. */
   lastError: string | undefined;
 
@@ -38,6 +45,7 @@ export class ComponentThread {
     this.#api = api;
     this.#user = user;
     this.#opts = opts;
+    this.#backoffMs = opts.restartMs ?? 1000;
   }
 
   /** The thread running now (tests end it to see it come back). */
@@ -51,6 +59,7 @@ export class ComponentThread {
     this.#unserve = servePort(this.#api, port1, this.#user);
     const thread = new Thread(this.#opts.entry, { ...this.#opts.data, port: port2 }, [port2]);
     this.#thread = thread;
+    this.#startedAt = Date.now();
     thread.worker.on('error', (e) => {
       this.lastError = String(e?.stack ?? e);
       process.stderr.write(`${this.#opts.name} thread: ${this.lastError}\n`);
@@ -59,7 +68,12 @@ export class ComponentThread {
       if (this.#thread !== thread) return;
       this.#unserve?.();
       this.#unserve = undefined;
-      if (!this.#stopping) this.#restart = setTimeout(() => void this.start().catch((e) => process.stderr.write(`${this.#opts.name} thread: ${String(e)}\n`)), this.#opts.restartMs ?? 1000);
+      if (this.#stopping) return;
+      // A thread that ran a while waits the base delay; one that keeps dying waits twice as long each time.
+      if (Date.now() - this.#startedAt >= STABLE_MS) this.#backoffMs = this.#opts.restartMs ?? 1000;
+      const wait = this.#backoffMs;
+      this.#backoffMs = Math.min(wait * 2, MAX_BACKOFF_MS);
+      this.#restart = setTimeout(() => void this.start().catch((e) => process.stderr.write(`${this.#opts.name} thread: ${String(e)}\n`)), wait);
     });
     return Promise.resolve(this.#opts.onStart?.());
   }
