@@ -6,6 +6,7 @@
 // Messages are batched per turn of the event loop: a busy server emits thousands of watch events
 // a second, and one message per event would wake the other thread as often.
 import type { MessagePort } from 'node:worker_threads';
+import { StatusError } from '../machinery/errors.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 import type { UserInfo } from '../apiserver/types.ts';
 import type { RawRequest, RawResponse, Transport, WatchStream } from './types.ts';
@@ -61,7 +62,7 @@ export function servePort(api: ApiServer, port: MessagePort, user: UserInfo): ()
   const watches = new Map<number, Sink>();
   const dispatch = (c: Extract<Call, { method: string }>, sink: Sink) =>
     api.dispatch({ method: c.method, url: c.path, headers: { accept: 'application/json', ...(c.headers ?? {}) }, ...(c.body !== undefined ? { body: typeof c.body === 'string' ? c.body : toBuffer(c.body) } : {}), user }, sink);
-  const fail = (id: number, e: unknown) => out.post({ t: 'res', id, status: 500, headers: {}, body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: String((e as Error)?.message ?? e), reason: 'InternalError', code: 500 }) });
+  const fail = (id: number, e: unknown) => out.post({ t: 'res', id, status: 500, headers: {}, body: JSON.stringify(new StatusError(500, 'InternalError', String((e as Error)?.message ?? e)).status) });
 
   const request = (c: Extract<Call, { method: string }>) => {
     const sink = new Sink();

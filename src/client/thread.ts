@@ -4,11 +4,13 @@
 // through a MessagePort (port.ts), with the same authorization and admission as any client; the
 // owner calls into it over the worker's own port (machinery/thread.ts). A thread that dies is
 // started again, as its process would be (waiting longer each time while it keeps dying young).
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, workerData, type MessagePort, type Worker } from 'node:worker_threads';
 import type { ApiServer } from '../apiserver/server.ts';
 import type { UserInfo } from '../apiserver/types.ts';
 import { Thread } from '../machinery/thread.ts';
-import { servePort } from './port.ts';
+import { KubeClient } from './client.ts';
+import { InformerFactory, stripManagedFields } from './informer.ts';
+import { PortTransport, servePort } from './port.ts';
 
 /** A thread that lived this long was healthy: the next restart waits only the base delay. */
 const STABLE_MS = 10_000;
@@ -92,4 +94,27 @@ export class ComponentThread {
     this.#unserve?.();
     this.#unserve = undefined;
   }
+}
+
+/**
+ * In the worker: the component's client over the port its owner handed it, informers whose
+ * caches drop managedFields (they own what they decode, and nothing here reads those), the rest
+ * of workerData.data, and `exit` (ends the informers and the transport, then the thread with
+ * whatever else is pending: a back-off timer, a write in flight).
+ */
+export function componentSide<D>(): { client: KubeClient; informers: InformerFactory; data: D; exit: () => void } {
+  const { port, ...data } = workerData.data as { port: MessagePort };
+  const transport = new PortTransport(port);
+  const client = new KubeClient(transport);
+  const informers = new InformerFactory(client, { transform: stripManagedFields });
+  return {
+    client,
+    informers,
+    data: data as D,
+    exit: () => {
+      informers.stop();
+      transport.close();
+      setImmediate(() => process.exit(0));
+    },
+  };
 }
