@@ -98,4 +98,31 @@ describe('JSON type errors through the API server', () => {
     assert.equal(now.body.spec.replicas, 1);
     assert.equal(now.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
   });
+
+  it('patch: unknown fields where the patch reached (a container in a list too) are pruned, warned or refused by mode', async () => {
+    const created = await call('POST', STS, statefulSet('unk'));
+    assert.equal(created.status, 201);
+    const containers = [{ name: 'db', image: 'postgres:17', imagePullpolicy: 'Always' }];
+    // Strict: 422 and nothing changes.
+    let r = await call('PATCH', STS + '/unk?fieldValidation=Strict', { spec: { template: { spec: { containers } } } }, 'application/merge-patch+json');
+    assert.equal(r.status, 422);
+    assert.match(r.body.message, /strict decoding error: unknown field "spec\.template\.spec\.containers\[0\]\.imagePullpolicy"/);
+    // Warn: written without the field, with a warning.
+    r = await call('PATCH', STS + '/unk?fieldValidation=Warn', { spec: { replicas: 2, bogus: 1, template: { spec: { containers } } } }, 'application/strategic-merge-patch+json');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('warning') ?? '', /unknown field \\"spec\.bogus\\"/);
+    assert.match(r.headers.get('warning') ?? '', /unknown field \\"spec\.template\.spec\.containers\[0\]\.imagePullpolicy\\"/);
+    assert.equal(r.body.spec.replicas, 2);
+    assert.equal(r.body.spec.bogus, undefined);
+    assert.equal(r.body.spec.template.spec.containers[0].image, 'postgres:17');
+    assert.equal(r.body.spec.template.spec.containers[0].imagePullpolicy, undefined);
+    // Ignore: pruned silently, also in a status patch.
+    r = await call('PATCH', STS + '/unk/status?fieldValidation=Ignore', { status: { replicas: 1, madeUp: true } }, 'application/merge-patch+json');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('warning'), null);
+    assert.equal(r.body.status.madeUp, undefined);
+    const now = await call('GET', STS + '/unk');
+    assert.equal(now.body.status.madeUp, undefined);
+    assert.equal(now.body.spec.bogus, undefined);
+  });
 });

@@ -217,6 +217,22 @@ const JSON_PATCH_SHAPE: ShapeNode = {
   elem: { kind: STRUCT, fields: new Map([['op', SKIP_NODE], ['path', SKIP_NODE], ['from', SKIP_NODE], ['value', ANY_NODE]]) },
 };
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The part of `patched` a merge-style patch reached: at each object level the keys the patch
+ * names (directives and deletions name none); a value the patch replaced or merged as a list is
+ * taken whole. `owner` maps each new level to the object of `patched` it stands for. Without a
+ * decoded patch, all of `patched`.
+ */
+function reached(patched: unknown, patch: unknown, owner: Map<object, Record<string, unknown>>): unknown {
+  if (!isRecord(patch) || !isRecord(patched)) return patched;
+  const out: Record<string, unknown> = {};
+  owner.set(out, patched);
+  for (const k in patched) if (k in patch) out[k] = reached(patched[k], patch[k], owner);
+  return out;
+}
+
 /**
  * Field validation of a JSON, merge or strategic merge patch, after it was applied: `patch` is
  * the request body, `patched` the resulting object (kind and apiVersion of the resource).
@@ -225,6 +241,9 @@ const JSON_PATCH_SHAPE: ShapeNode = {
  * fields of the patched object. Under Strict they throw 422 `"" is invalid: patch: Invalid
  * value: "<patched object or patch map>": strict decoding error: …`; under Warn they are
  * returned as warnings; unknown fields are removed from `patched` under Warn and Ignore.
+ * `decoded` (the patch as decoded, when the caller has it) lets a merge or strategic merge patch
+ * be checked where it reached only: the rest of `patched` is the stored object, which decoded
+ * and was pruned when it was written (built-in kinds' schemas do not change).
  */
 export function checkPatchFieldValidation(
   mode: FieldValidationMode | string | undefined,
@@ -233,21 +252,28 @@ export function checkPatchFieldValidation(
   kind: string,
   patch: string,
   patched: unknown,
+  decoded?: unknown,
 ): { warnings: string[] } {
   const directive = parseFieldValidation(mode, 'patch');
   const pk = PATCH_KINDS[patchType.split(';')[0]!.trim()];
+  const owner = new Map<object, Record<string, unknown>>();
+  const view = pk === 'merge' || pk === 'strategic' ? reached(patched, decoded, owner) : patched;
+  const prune = () => {
+    const root = shapeFor(apiVersion, kind);
+    if (root) walkUnknown(view, root, (container, key) => void delete (owner.get(container) ?? container)[key]);
+  };
   // The patched object must decode into the Go type whatever the directive; that error wins over
   // strict decoding errors. JSON and merge patches decode the patched JSON (keys sorted, as Go
   // re-encodes them); strategic merge patches convert the patched map (FromUnstructured).
   if (pk === 'strategic') {
-    const err = findUnstructuredTypeError(apiVersion, kind, patched);
+    const err = findUnstructuredTypeError(apiVersion, kind, view);
     if (err !== undefined) throw invalidError('', '', '', [invalid('patch', goValueString(parsePatchMap(patch)), err)]);
   } else if (pk) {
-    const err = findTypeErrors(apiVersion, kind, patched, true)[0];
+    const err = findTypeErrors(apiVersion, kind, view, true)[0];
     if (err !== undefined) throw invalidError('', '', '', [invalid('patch', goJSON(patched), err)]);
   }
   if (directive === 'Ignore' || !pk) {
-    pruneUnknownFields(apiVersion, kind, patched);
+    prune();
     return { warnings: [] };
   }
   const errs: string[] = [];
@@ -256,7 +282,7 @@ export function checkPatchFieldValidation(
   const root = shapeFor(apiVersion, kind);
   if (root) {
     // JSON and merge patches re-encode the result from a Go map, so its keys come out sorted.
-    walkUnknown(patched, root, (_c, _k, path) => errs.push(findingText({ type: 'unknown', path })), pk !== 'strategic');
+    walkUnknown(view, root, (_c, _k, path) => errs.push(findingText({ type: 'unknown', path })), pk !== 'strategic');
   }
   if (errs.length === 0) return { warnings: [] };
   if (directive === 'Strict') {
@@ -265,7 +291,7 @@ export function checkPatchFieldValidation(
     else shown = goJSON(patched);
     throw invalidError('', '', '', [invalid('patch', shown, `strict decoding error: ${errs.join(', ')}`)]);
   }
-  pruneUnknownFields(apiVersion, kind, patched);
+  prune();
   return { warnings: errs };
 }
 

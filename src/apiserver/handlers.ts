@@ -189,7 +189,7 @@ export async function handleResource(store: Store, r: HandlerRequest): Promise<R
           const nextName = m && typeof m === 'object' ? m.name : undefined;
           if (nextName !== info.name) throw badRequest(`the name of the object (${typeof nextName === 'string' ? nextName : ''}) does not match the name on the URL (${info.name})`);
           if (ns && m.namespace && m.namespace !== ns) throw badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${ns})`);
-          const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, bodyText(r.body), next);
+          const { warnings } = checkPatchFieldValidation(mode, type, store.apiVersion, store.info.kind, bodyText(r.body), next, patch);
           r.warnings.push(...warnings);
           // Custom resources: fields their schema does not declare are pruned (and reported).
           const pruned = store.strategy.pruneUnknown?.(next) ?? [];

@@ -74,6 +74,24 @@ describe('Node authorizer', () => {
     assert.equal(authz.authorize(node1, get('secrets', 'pending-secret')).allowed, true);
   });
 
+  it('picks up an ephemeral container added to a running pod, and a pod recreated under the same name', () => {
+    const g = graph();
+    const authz = nodeAuthorizer(g);
+    const web = pod('web', 'node1', { volumes: [{ name: 'v1', secret: { secretName: 'vol-secret' } }] });
+    web.metadata.uid = 'u1';
+    g.setPod(web);
+    // A status write shares the spec: nothing to recompute, nothing lost.
+    g.setPod({ ...web, status: { phase: 'Running' } });
+    assert.equal(authz.authorize(node1, get('secrets', 'vol-secret')).allowed, true);
+    const debug = { ...web, spec: { ...web.spec, ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 'debug-secret' } }] }] } };
+    g.setPod(debug);
+    assert.equal(authz.authorize(node1, get('secrets', 'debug-secret')).allowed, true);
+    // Same name, new uid, on the same node, without the volume: the old pod's secret is no longer reachable.
+    g.setPod({ metadata: { name: 'web', namespace: 'default', uid: 'u2' }, spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'i' }] } });
+    assert.equal(authz.authorize(node1, get('secrets', 'vol-secret')).allowed, false);
+    assert.equal(authz.authorize(node1, get('secrets', 'debug-secret')).allowed, false);
+  });
+
   it('confines a node to its own Node, Lease and pods', () => {
     const authz = nodeAuthorizer(graph());
     assert.equal(authz.authorize(node1, res('get', 'nodes', { name: 'node1' })).allowed, true);

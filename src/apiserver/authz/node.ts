@@ -88,8 +88,11 @@ export interface CacheSource {
 }
 
 export class NodeGraph {
-  /** pod key → its node and what it references. */
-  #pods = new Map<string, { node: string; refs: string[] }>();
+  /**
+   * pod key → its node and what it references (and the uid and the ephemeralContainers list they
+   * were taken from: the stored objects are never edited, so the same list means the same containers).
+   */
+  #pods = new Map<string, { node: string; uid: string | undefined; ephemeral: unknown; refs: string[] }>();
   /** ref key → node → how many pods on that node reference it. */
   #reach = new Map<string, Map<string, number>>();
   /** PV name → the claims bound to it (claimRef, and PVC spec.volumeName). */
@@ -113,11 +116,18 @@ export class NodeGraph {
   setPod(pod: Obj): void {
     const ns = pod.metadata?.namespace ?? '';
     const key = refKey('pod', ns, pod.metadata?.name ?? '');
-    this.#dropPod(key);
     const node: string | undefined = pod.spec?.nodeName;
+    const uid: string | undefined = pod.metadata?.uid;
+    const ephemeral = pod.spec?.ephemeralContainers;
+    // As upstream's graph populator: the same pod on the same node with the same ephemeral
+    // containers references the same objects (everything else a pod references is immutable), so
+    // a status write costs nothing here.
+    const had = this.#pods.get(key);
+    if (node && had && had.node === node && had.uid === uid && had.ephemeral === ephemeral) return;
+    this.#dropPod(key);
     if (!node) return;
     const refs = [key, ...podReferences(pod)];
-    this.#pods.set(key, { node, refs });
+    this.#pods.set(key, { node, uid, ephemeral, refs });
     for (const r of refs) this.#count(r, node, 1);
   }
 

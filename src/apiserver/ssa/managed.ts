@@ -92,10 +92,13 @@ function timeSeconds(t: string | undefined): number {
 /** Entries in upstream's order: Apply before Update, then by time, manager, apiVersion, subresource. */
 export function encodeManaged(m: Managed): Obj[] {
   const list = [...m.values()].filter((e) => !e.set.isEmpty());
+  // Each entry's time parsed once, not once per comparison.
+  const seconds = new Map<ManagedEntry, number>();
+  for (const e of list) seconds.set(e, timeSeconds(e.time));
   list.sort((p, q) => {
     if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
-    const ps = timeSeconds(p.time);
-    const qs = timeSeconds(q.time);
+    const ps = seconds.get(p)!;
+    const qs = seconds.get(q)!;
     if (ps !== qs) return ps - qs;
     if (p.manager !== q.manager) return p.manager < q.manager ? -1 : 1;
     if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
