@@ -7,7 +7,7 @@ import { parseSelector, selectorFromLabelSelector, formatLabelSelector, type Sel
 import { parseFieldSelector } from '../machinery/fields.ts';
 import { bodyText, decodeBody, PATCH_TYPES, parseMediaType, yamlDuplicateKeyError, type Body, type Negotiated } from './codec.ts';
 import type { RequestInfo } from './requestinfo.ts';
-import { encodedJSON, type Store, type DeleteOptions } from './registry/store.ts';
+import { encodedJSON, encodedJSONWithoutManagedFields, type Store, type DeleteOptions } from './registry/store.ts';
 import type { CacheEvent, EventType, Filter } from './watchcache.ts';
 import { rfc3339, type Obj, type RequestContext, type ResponseSink } from './types.ts';
 import { applyPatch } from './patch.ts';
@@ -321,6 +321,10 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
     const e = ev!;
     if (toTable) return `{"type":"${type}","object":${JSON.stringify(toTable(e.obj))}}\n`;
     if (partial) return `{"type":"${type}","object":${JSON.stringify(partialObject(e.obj, store))}}\n`;
+    if (res.withoutManagedFields) {
+      e.jsonWithoutManagedFields ??= jsonWithoutManagedFields(withTypeMeta(e.obj, store));
+      return `{"type":"${type}","object":${e.jsonWithoutManagedFields}}\n`;
+    }
     e.json ??= jsonOf(withTypeMeta(e.obj, store));
     return `{"type":"${type}","object":${e.json}}\n`;
   };
@@ -369,6 +373,15 @@ async function watch(store: Store, r: HandlerRequest, ns: string): Promise<void>
 /** JSON of an object, reusing the store's encoding of objects it wrote. */
 function jsonOf(obj: Obj): string {
   return encodedJSON(obj) ?? JSON.stringify(obj);
+}
+
+/** The same without metadata.managedFields. */
+function jsonWithoutManagedFields(obj: Obj): string {
+  const known = encodedJSONWithoutManagedFields(obj);
+  if (known !== undefined) return known;
+  if (obj.metadata?.managedFields === undefined) return jsonOf(obj);
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
 }
 
 export function withTypeMeta(obj: Obj, store: Store): Obj {

@@ -60,4 +60,9 @@ export interface ResponseSink {
    * in-process watcher and read-only) instead of JSON lines to parse again.
    */
   writeEvent?(type: string, object: Obj): void;
+  /**
+   * The watcher never reads metadata.managedFields (a component on a thread, whose informers
+   * drop them): its events' objects come without them, so fewer bytes cross and are parsed.
+   */
+  readonly withoutManagedFields?: boolean;
 }

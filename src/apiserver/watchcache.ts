@@ -18,6 +18,8 @@ export interface CacheEvent {
   rv: number;
   /** JSON of `obj`, computed once for all watchers. */
   json?: string;
+  /** The same without metadata.managedFields, for the watchers that ask for that. */
+  jsonWithoutManagedFields?: string;
 }
 
 export interface CacheItem {

@@ -21,6 +21,7 @@ export class Sink implements ResponseSink {
   onData: ((c: string | Buffer) => void) | undefined;
   onEnd: (() => void) | undefined;
   writeEvent: ((type: string, object: Obj) => void) | undefined;
+  withoutManagedFields = false;
 
   setHeader(name: string, value: string) {
     this.headers[name.toLowerCase()] = value;

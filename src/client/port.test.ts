@@ -74,6 +74,32 @@ describe('PortTransport', () => {
     assert.equal(store.cache.watcherCount, 0);
   });
 
+  it('leaves managedFields out of the watch events of a transport whose watchers never read them', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const stop = servePort(api, port1, admin);
+    const slim = new PortTransport(port2, { withoutManagedFields: true });
+    const cms = client.resource('', 'configmaps', 'watched');
+    const rv = (await cms.list()).metadata.resourceVersion;
+    const first = async (c: KubeClient) => {
+      const stream = await c.resource('', 'configmaps', 'watched').watch({ resourceVersion: rv });
+      for await (const ev of stream) {
+        stream.close();
+        return ev;
+      }
+      throw new Error('no event');
+    };
+    const events = Promise.all([first(client), first(new KubeClient(slim))]);
+    const made = await cms.create({ metadata: { name: 'slim', labels: { a: 'b' } }, data: { k: 'v' } }, { fieldManager: 'tester' });
+    const [full, without] = await events;
+    assert.equal(full!.object.metadata.managedFields[0].manager, 'tester');
+    assert.equal(without!.object.metadata.managedFields, undefined);
+    // Everything else is the object as written, resourceVersion included.
+    const { managedFields: _mf, ...meta } = made.metadata;
+    assert.deepEqual(without!.object, { ...made, metadata: meta });
+    slim.close();
+    stop();
+  });
+
   it('rejects a watch the server refuses', async () => {
     await assert.rejects(client.resource('', 'configmaps', 'default').watch({ fieldSelector: 'spec.nope=1' }), (e: any) => e.code === 400);
   });

@@ -17,7 +17,9 @@ import { Sink } from './inprocess.ts';
 type Bytes = string | Uint8Array;
 
 /** Client → server. */
-type Call = { t: 'req' | 'watch'; id: number; method: string; path: string; headers?: Record<string, string>; body?: Bytes } | { t: 'close'; id: number };
+type Call =
+  | { t: 'req' | 'watch'; id: number; method: string; path: string; headers?: Record<string, string>; body?: Bytes; withoutManagedFields?: boolean }
+  | { t: 'close'; id: number };
 
 /** Server → client. A watch answers `head` (200) then `data`, and `end`; a request answers `res`. */
 type Reply =
@@ -31,8 +33,15 @@ class Outbox<M> {
   #batch: M[] = [];
   #closed = false;
 
-  constructor(port: MessagePort) {
+  #withoutManagedFields: boolean;
+
+  /**
+   * `withoutManagedFields`: whoever watches through this transport never reads
+   * metadata.managedFields, so the server leaves them out of watch events.
+   */
+  constructor(port: MessagePort, opts: { withoutManagedFields?: boolean } = {}) {
     this.#port = port;
+    this.#withoutManagedFields = opts.withoutManagedFields === true;
   }
 
   post(m: M) {
@@ -74,6 +83,7 @@ export function servePort(api: ApiServer, port: MessagePort, user: UserInfo): ()
 
   const watch = (c: Extract<Call, { method: string }>) => {
     const sink = new Sink();
+    sink.withoutManagedFields = c.withoutManagedFields === true;
     watches.set(c.id, sink);
     sink.onHead = () => {
       if (sink.status !== 200) return;
@@ -127,8 +137,15 @@ export class PortTransport implements Transport {
   #watches = new Map<number, OpenWatch>();
   #closed = false;
 
-  constructor(port: MessagePort) {
+  #withoutManagedFields: boolean;
+
+  /**
+   * `withoutManagedFields`: whoever watches through this transport never reads
+   * metadata.managedFields, so the server leaves them out of watch events.
+   */
+  constructor(port: MessagePort, opts: { withoutManagedFields?: boolean } = {}) {
     this.#port = port;
+    this.#withoutManagedFields = opts.withoutManagedFields === true;
     this.#out = new Outbox(port);
     port.on('message', (batch: Reply[]) => {
       for (const r of batch) this.#receive(r);
@@ -178,7 +195,7 @@ export class PortTransport implements Transport {
   watch(req: RawRequest): Promise<WatchStream> {
     return new Promise((resolve, reject) => {
       const id = this.#next++;
-      this.#call({ t: 'watch', id, method: req.method, path: req.path, ...(req.headers ? { headers: req.headers } : {}) });
+      this.#call({ t: 'watch', id, method: req.method, path: req.path, ...(req.headers ? { headers: req.headers } : {}), ...(this.#withoutManagedFields ? { withoutManagedFields: true } : {}) });
       this.#watches.set(id, { stream: undefined, resolve, reject });
     });
   }

@@ -98,13 +98,14 @@ export class ComponentThread {
 
 /**
  * In the worker: the component's client over the port its owner handed it, informers whose
- * caches drop managedFields (they own what they decode, and nothing here reads those), the rest
+ * caches drop managedFields (nothing here reads those: the server leaves them out of watch
+ * events, and the informers drop them from what they list), the rest
  * of workerData.data, and `exit` (ends the informers and the transport, then the thread with
  * whatever else is pending: a back-off timer, a write in flight).
  */
 export function componentSide<D>(): { client: KubeClient; informers: InformerFactory; data: D; exit: () => void } {
   const { port, ...data } = workerData.data as { port: MessagePort };
-  const transport = new PortTransport(port);
+  const transport = new PortTransport(port, { withoutManagedFields: true });
   const client = new KubeClient(transport);
   const informers = new InformerFactory(client, { transform: stripManagedFields });
   return {

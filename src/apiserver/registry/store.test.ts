@@ -10,6 +10,8 @@ import { ApiServer } from '../server.ts';
 import { KubeClient } from '../../client/client.ts';
 import { InProcessTransport } from '../../client/inprocess.ts';
 import { InformerFactory } from '../../client/informer.ts';
+import { PortTransport, servePort } from '../../client/port.ts';
+import { MessageChannel } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +158,32 @@ for (const backend of ['memory', 'sqlite'] as const) {
       const { resourceVersion: _rv, ...meta } = v1.metadata;
       const v4 = await cms.update({ ...v1, metadata: meta, data: { a: '5' } });
       assert.equal(v4.data.a, '5');
+    });
+
+    it('watchers that never read managedFields get every event without them and otherwise the same', async () => {
+      const { port1, port2 } = new MessageChannel();
+      const stop = servePort(api, port1, ADMIN);
+      const slim = new PortTransport(port2, { withoutManagedFields: true });
+      const pods = client.pods('rmw');
+      const rv = (await pods.list()).metadata.resourceVersion;
+      const take = async (c: KubeClient, n: number) => {
+        const out: Obj[] = [];
+        const stream = await c.pods('rmw').watch({ resourceVersion: rv });
+        for await (const ev of stream) if (out.push(ev.object) === n) break;
+        return out;
+      };
+      const seen = Promise.all([take(client, 3), take(new KubeClient(slim), 3)]);
+      await pods.create(pod('slim'), { fieldManager: 'maker' });
+      await pods.patch('slim', 'merge', { status: { phase: 'Running' } }, { subresource: 'status', fieldManager: 'runner' });
+      await pods.patch('slim', 'merge', { metadata: { labels: { more: 'yes' } } }, { fieldManager: 'labeller' });
+      const [full, without] = await seen;
+      assert.deepEqual(full!.map((o) => o.metadata.managedFields.map((e: Obj) => e.manager).sort()), [['maker'], ['maker', 'runner'], ['labeller', 'maker', 'runner']]);
+      for (let i = 0; i < 3; i++) {
+        const { managedFields: _mf, ...meta } = full![i]!.metadata;
+        assert.deepEqual(without![i], { ...full![i], metadata: meta });
+      }
+      slim.close();
+      stop();
     });
   });
 }

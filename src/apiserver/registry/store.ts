@@ -86,14 +86,30 @@ interface Encoded {
   text: string;
   metaEnd: number;
   metaEmpty: boolean;
+  /** Where `,"managedFields":[…]` starts when it is metadata's last field (it ends at metaEnd - 1); else -1. */
+  managedStart: number;
 }
 
-/** The API's JSON of objects the store just wrote (see Store.#withEncoding); they are never mutated after. */
-const encodings = new WeakMap<object, string>();
+/**
+ * The API's JSON of objects the store just wrote (see Store.#withEncoding), and where their
+ * managedFields sit in it ([start, end), or start -1); the objects are never mutated after.
+ */
+const encodings = new WeakMap<object, { json: string; managedStart: number; managedEnd: number }>();
 
 /** The JSON of `obj` when the store wrote it and knows it already (undefined otherwise). */
 export function encodedJSON(obj: object): string | undefined {
-  return encodings.get(obj);
+  return encodings.get(obj)?.json;
+}
+
+/**
+ * The same JSON without metadata.managedFields (for watchers that never read them: the
+ * components on threads), cut out of the known encoding; undefined when there is none to cut from.
+ */
+export function encodedJSONWithoutManagedFields(obj: Obj): string | undefined {
+  const e = encodings.get(obj);
+  if (!e) return undefined;
+  if (e.managedStart >= 0) return e.json.slice(0, e.managedStart) + e.json.slice(e.managedEnd);
+  return obj.metadata?.managedFields === undefined ? e.json : undefined;
 }
 
 function sameJSON(a: unknown, b: unknown): boolean {
@@ -208,14 +224,27 @@ export class Store {
    * written object can be had from it by adding the resourceVersion (see #withEncoding).
    */
   #encodeText(obj: Obj): Encoded {
-    const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+    // managedFields go last in metadata, as ObjectMeta's Go field order puts them.
+    const { resourceVersion: _rv, managedFields, ...meta } = obj.metadata ?? {};
+    if (managedFields !== undefined) meta.managedFields = managedFields;
     if (this.#storageVersion) {
       const own = { ...obj, apiVersion: this.apiVersion, kind: this.info.kind, metadata: meta };
-      return { text: JSON.stringify(convert(own, this.#storageVersion)), metaEnd: -1, metaEmpty: false };
+      return { text: JSON.stringify(convert(own, this.#storageVersion)), metaEnd: -1, metaEmpty: false, managedStart: -1 };
     }
     let text = '{';
     let metaEnd = -1;
     let metaEmpty = false;
+    let managedStart = -1;
+    const metaPart = (part: string) => {
+      metaEnd = text.length;
+      metaEmpty = part === '{}';
+      // managedFields are last: the last `,"managedFields":[` of the metadata's JSON is that field
+      // (no other text can have it unescaped: labels and annotations are strings, FieldsV1 keys are prefixed).
+      if (Array.isArray(managedFields)) {
+        const at = part.lastIndexOf(',"managedFields":[');
+        if (at > 0) managedStart = metaEnd - part.length + at;
+      }
+    };
     let hasApiVersion = false;
     let hasKind = false;
     let hasMeta = false;
@@ -234,10 +263,7 @@ export class Store {
       const part = JSON.stringify(v) as string | undefined;
       if (part === undefined) continue;
       text += (text.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + part;
-      if (k === 'metadata') {
-        metaEnd = text.length;
-        metaEmpty = part === '{}';
-      }
+      if (k === 'metadata') metaPart(part);
     }
     // Missing type and metadata go last, where an object spread would put them.
     if (!hasApiVersion) text += (text.length > 1 ? ',' : '') + '"apiVersion":' + JSON.stringify(this.apiVersion);
@@ -245,10 +271,9 @@ export class Store {
     if (!hasMeta) {
       const part = JSON.stringify(meta);
       text += (text.length > 1 ? ',' : '') + '"metadata":' + part;
-      metaEnd = text.length;
-      metaEmpty = part === '{}';
+      metaPart(part);
     }
-    return { text: text + '}', metaEnd, metaEmpty };
+    return { text: text + '}', metaEnd, metaEmpty, managedStart };
   }
 
   /**
@@ -263,7 +288,8 @@ export class Store {
     for (const k in obj.metadata) last = k;
     if (last !== 'resourceVersion') return obj;
     const rv = `"resourceVersion":${JSON.stringify(obj.metadata.resourceVersion)}`;
-    encodings.set(obj, enc.text.slice(0, enc.metaEnd - 1) + (enc.metaEmpty ? rv : ',' + rv) + enc.text.slice(enc.metaEnd - 1));
+    const json = enc.text.slice(0, enc.metaEnd - 1) + (enc.metaEmpty ? rv : ',' + rv) + enc.text.slice(enc.metaEnd - 1);
+    encodings.set(obj, { json, managedStart: enc.managedStart, managedEnd: enc.metaEnd - 1 });
     return obj;
   }
 
