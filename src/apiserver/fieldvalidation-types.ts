@@ -476,7 +476,10 @@ const STRING_SLICE: TypeNode = { k: SLICE, go: '[]string', elem: { k: STRING, go
 export function findTypeErrors(apiVersion: string, kind: string, obj: unknown, sortKeys = false): string[] {
   const root = typeFor(apiVersion, kind);
   if (!root) return [];
-  const err = walk(obj, root, JSON_MODE, sortKeys);
+  // Whether there is an error does not depend on the order: the sorted walk (which sorts every
+  // object's keys) only runs to tell which error comes first.
+  let err = walk(obj, root, JSON_MODE, false);
+  if (err !== undefined && sortKeys) err = walk(obj, root, JSON_MODE, true);
   return err === undefined ? [] : [err];
 }
 

@@ -50,21 +50,22 @@ interface Pending {
  * them and reports nothing inside).
  */
 function walkUnknown(obj: unknown, root: ShapeNode, onUnknown: (container: Record<string, unknown>, key: string, path: string) => void, sortKeys = false): void {
-  const stack: Pending[] = [{ value: obj, node: root, path: '' }];
+  // Frames know their parent and key: the dotted path is spelled out only for an unknown key.
+  const stack: Frame[] = [{ value: obj, node: root, up: undefined, key: '' }];
   while (stack.length) {
-    const { value, node, path, unknownKey } = stack.pop()!;
-    if (unknownKey !== undefined) {
-      onUnknown(value as Record<string, unknown>, unknownKey, path);
+    const f = stack.pop()!;
+    const { value, node } = f;
+    if (f.unknownKey !== undefined) {
+      onUnknown(value as Record<string, unknown>, f.unknownKey, childPath(f.up!, f.unknownKey));
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    const base = path ? path + '.' : '';
     if (node.kind === ARRAY) {
       if (!Array.isArray(value)) continue;
       const elem = node.elem!;
       for (let i = value.length - 1; i >= 0; i--) {
         const v = value[i];
-        if (v !== null && typeof v === 'object') stack.push({ value: v, node: elem, path: `${path}[${i}]` });
+        if (v !== null && typeof v === 'object') stack.push({ value: v, node: elem, up: f, key: i });
       }
       continue;
     }
@@ -74,28 +75,50 @@ function walkUnknown(obj: unknown, root: ShapeNode, onUnknown: (container: Recor
       const fields = node.fields!;
       const keys = sortKeys ? Object.keys(rec).sort() : Object.keys(rec);
       // Pushed in reverse so that findings come out in document (key) order.
-      const later: Pending[] = [];
-      for (const key of keys) {
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
         const child = fields.get(key);
         if (child === undefined) {
-          later.push({ value: rec, node, path: base + key, unknownKey: key });
+          stack.push({ value: rec, node, up: f, key: '', unknownKey: key });
           continue;
         }
         if (child.kind === SKIP) continue;
         const v = rec[key];
-        if (v !== null && typeof v === 'object') later.push({ value: v, node: child, path: base + key });
+        if (v !== null && typeof v === 'object') stack.push({ value: v, node: child, up: f, key });
       }
-      for (let i = later.length - 1; i >= 0; i--) stack.push(later[i]!);
     } else if (node.kind === MAP) {
       const elem = node.elem!;
       if (elem.kind === SKIP) continue;
       const keys = sortKeys ? Object.keys(rec).sort() : Object.keys(rec);
       for (let i = keys.length - 1; i >= 0; i--) {
         const v = rec[keys[i]!];
-        if (v !== null && typeof v === 'object') stack.push({ value: v, node: elem, path: base + keys[i] });
+        if (v !== null && typeof v === 'object') stack.push({ value: v, node: elem, up: f, key: keys[i]! });
       }
     }
   }
+}
+
+interface Frame {
+  value: unknown;
+  node: ShapeNode;
+  up: Frame | undefined;
+  /** The key (or list index) of `value` in the parent's value. */
+  key: string | number;
+  /** Set when this frame reports an unknown key of `value` (the frame `up`'s) rather than visiting it. */
+  unknownKey?: string;
+}
+
+/** The dotted path of a frame's value (`spec.containers[0]`). */
+function framePath(f: Frame): string {
+  if (!f.up) return '';
+  return childPath(f.up, f.key);
+}
+
+/** The dotted path of `key` in a frame's value. */
+function childPath(f: Frame, key: string | number): string {
+  const base = framePath(f);
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base ? `${base}.${key}` : key;
 }
 
 /**

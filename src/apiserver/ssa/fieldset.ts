@@ -176,7 +176,8 @@ export class FieldSet {
 
 function encodeNode(n: FieldSet, includeSelf: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const keys = n.children ? [...n.children.keys()].sort(comparePE) : [];
+  const keys = n.children ? [...n.children.keys()] : [];
+  sortPEs(keys);
   if (includeSelf && n.member && keys.length) out['.'] = {};
   for (const k of keys) {
     const c = n.children!.get(k)!;
@@ -203,12 +204,47 @@ function decodeInto(n: FieldSet, v: unknown, root: boolean) {
   }
 }
 
-const typeOrder: Record<string, number> = { 'f:': 0, 'k:': 1, 'v:': 2, 'i:': 3 };
+/** f: 0, k: 1, v: 2, i: 3, anything else 4 (from the first two characters, without slicing). */
+function typeOrder(pe: PathElement): number {
+  if (pe.charCodeAt(1) !== 58 /* : */) return 4;
+  switch (pe.charCodeAt(0)) {
+    case 102 /* f */:
+      return 0;
+    case 107 /* k */:
+      return 1;
+    case 118 /* v */:
+      return 2;
+    case 105 /* i */:
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+/**
+ * Sorts path elements in place (comparePE). Most nodes have a handful of children: an insertion
+ * sort of those allocates nothing, where Array.prototype.sort sets up its work arrays every call.
+ */
+function sortPEs(a: PathElement[]): void {
+  if (a.length > 16) {
+    a.sort(comparePE);
+    return;
+  }
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && comparePE(a[j]!, v) > 0) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
 
 /** Orders path elements as upstream does: fields, then keys, then values, then indexes. */
 export function comparePE(a: PathElement, b: PathElement): number {
-  const ta = typeOrder[a.slice(0, 2)] ?? 4;
-  const tb = typeOrder[b.slice(0, 2)] ?? 4;
+  const ta = typeOrder(a);
+  const tb = typeOrder(b);
   if (ta !== tb) return ta - tb;
   if (ta === 3) return Number(a.slice(2)) - Number(b.slice(2));
   return a < b ? -1 : a > b ? 1 : 0;

@@ -2,7 +2,7 @@
 // the field set an applied configuration names (ToFieldSet), the added/modified/removed paths
 // between two objects (Compare), the merge of a configuration into a live object (Merge, with
 // its list ordering), and the removal of a set of paths (RemoveItems).
-import { FieldSet, fieldPE, indexPE, keyPE, pathString, valuePE, type PathElement } from './fieldset.ts';
+import { FieldSet, fieldPE, indexPE, keyPE, pathString, stableJSON, valuePE, type PathElement } from './fieldset.ts';
 import { UNTYPED, type ListNode, type MapNode, type SNode } from './schema.ts';
 
 type Json = unknown;
@@ -68,6 +68,17 @@ function itemPE(list: ListNode, item: Json, i: number, strict: boolean, at: () =
     if (!isObj(item)) {
       if (strict) throw new SchemaError(at(), `element ${i}: associative list with keys may not have non-map elements`);
       return indexPE(i);
+    }
+    if (list.keys.length === 1) {
+      // One key (a container's name, a condition's type): no pairs to sort.
+      const k = list.keys[0]!;
+      let v = item[k];
+      if (v === undefined || v === null) v = list.keyDefaults?.[k];
+      if (v === undefined || v === null) {
+        if (strict) throw new SchemaError(at(), `element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(k)} (and doesn't have default value)`);
+        return indexPE(i);
+      }
+      return `k:{${JSON.stringify(k)}:${stableJSON(v)}}`;
     }
     const pairs: [string, unknown][] = [];
     for (const k of list.keys) {
