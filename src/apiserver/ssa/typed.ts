@@ -170,7 +170,9 @@ export interface Comparison {
 /** The paths added, modified and removed going from `lhs` to `rhs` (either may be absent). */
 export function compare(lhs: Json, rhs: Json, node: SNode, skipRoot?: (key: string) => boolean): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  cmp(lhs, rhs, node, [], c, skipRoot);
+  const stack: PathElement[] = [];
+  // One path closure for the whole walk (the stack it reads is the walk's own): only errors call it.
+  cmp(lhs, rhs, node, stack, c, pathOf(stack), skipRoot);
   return c;
 }
 
@@ -180,13 +182,13 @@ function cmpLeaf(l: Json, r: Json, stack: PathElement[], c: Comparison) {
   else if (!equalJSON(l, r)) c.modified.insert(stack);
 }
 
-function cmpItem(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison) {
-  cmp(l, r, node, stack, c);
+function cmpItem(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison, at: () => string) {
+  cmp(l, r, node, stack, c, at);
   if (l === undefined) c.added.insert(stack);
   else if (r === undefined) c.removed.insert(stack);
 }
 
-function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison, skip?: (key: string) => boolean) {
+function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison, at: () => string, skip?: (key: string) => boolean) {
   // The very same value on both sides (a subresource write shares what it did not replace).
   if (l === r && l !== undefined) return;
   if (node.t === 'scalar') return cmpLeaf(l, r, stack, c);
@@ -195,7 +197,6 @@ function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison,
     const la = Array.isArray(l) ? l : undefined;
     const ra = Array.isArray(r) ? r : undefined;
     if ((!la || la.length === 0) && (!ra || ra.length === 0)) return cmpLeaf(l, r, stack, c);
-    const at = pathOf(stack);
     const li = new Map<PathElement, Json>();
     if (la) for (let i = 0; i < la.length; i++) {
       const pe = itemPE(node, la[i], i, false, at);
@@ -208,13 +209,13 @@ function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison,
     }
     for (const [pe, lv] of li) {
       stack.push(pe);
-      cmpItem(lv, ri.get(pe), node.elem, stack, c);
+      cmpItem(lv, ri.get(pe), node.elem, stack, c, at);
       stack.pop();
     }
     for (const [pe, rv] of ri) {
       if (li.has(pe)) continue;
       stack.push(pe);
-      cmpItem(undefined, rv, node.elem, stack, c);
+      cmpItem(undefined, rv, node.elem, stack, c, at);
       stack.pop();
     }
     return;
@@ -226,14 +227,13 @@ function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison,
   const lm = isObj(l) ? l : undefined;
   const rm = isObj(r) ? r : undefined;
   if ((!lm || isEmptyObj(lm)) && (!rm || isEmptyObj(rm))) return cmpLeaf(l, r, stack, c);
-  const at = pathOf(stack);
   if (lm) {
     for (const k in lm) {
       const lv = lm[k];
       if (lv === undefined || (skip && skip(k))) continue;
       const { node: cn } = childNode(m, k, false, at);
       stack.push(fieldPE(k));
-      cmpItem(lv, rm ? rm[k] : undefined, cn, stack, c);
+      cmpItem(lv, rm ? rm[k] : undefined, cn, stack, c, at);
       stack.pop();
     }
   }
@@ -243,7 +243,7 @@ function cmp(l: Json, r: Json, node: SNode, stack: PathElement[], c: Comparison,
       if (rv === undefined || (lm && lm[k] !== undefined) || (skip && skip(k))) continue;
       const { node: cn } = childNode(m, k, false, at);
       stack.push(fieldPE(k));
-      cmpItem(undefined, rv, cn, stack, c);
+      cmpItem(undefined, rv, cn, stack, c, at);
       stack.pop();
     }
   }

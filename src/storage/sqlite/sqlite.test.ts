@@ -76,6 +76,14 @@ describe('sqlite backend', () => {
     for (const i of [1, 4000, N - 2]) assert.equal((await s.get(key(i))).kv?.value.toString(), `v${i}`);
     assert.equal((await s.get(key(N - 1))).kv?.value.toString(), 'reborn');
     assert.equal((await s.get(key(0))).kv?.modRevision, u.revision);
+    // A read of an old key keeps its value for the update that follows; what comes after is seen.
+    const old5 = (await s.get(key(5))).kv!;
+    await s.update(key(5), Buffer.from('w5'), old5.modRevision);
+    await assert.rejects(s.update(key(5), Buffer.from('z'), old5.modRevision), (e: any) => e.code === 'Conflict');
+    const cur5 = (await s.get(key(5))).kv!;
+    assert.equal(cur5.value.toString(), 'w5');
+    await s.delete(key(5), cur5.modRevision);
+    assert.equal((await s.get(key(5))).kv, undefined);
     await s.close();
   });
 

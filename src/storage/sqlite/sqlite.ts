@@ -353,8 +353,17 @@ export class SqliteBackend implements Backend {
     // The latest write, when it is durable, is the answer.
     const known = this.#current.get(key);
     if (known && known.modRevision <= at) return { revision: at, kv: known };
-    const r = (at === this.#rev ? this.#s.current.get(key) : this.#s.getAt.get(key, at)) as Row | undefined;
-    return r && r.kind !== DELETE ? { revision: at, kv: toKv(r) } : { revision: at };
+    if (at !== this.#rev) {
+      const r = this.#s.getAt.get(key, at) as Row | undefined;
+      return r && r.kind !== DELETE ? { revision: at, kv: toKv(r) } : { revision: at };
+    }
+    const r = this.#s.current.get(key) as Row | undefined;
+    if (!r) return { revision: at };
+    // Nothing is pending: this is the key's latest value, as the cache keeps them (a read that
+    // comes before an update, as most do, saves the update's own lookup).
+    const kv = toKv(r);
+    this.#remember(kv);
+    return { revision: at, kv };
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
