@@ -86,7 +86,7 @@ interface Encoded {
   text: string;
   metaEnd: number;
   metaEmpty: boolean;
-  /** Where `,"managedFields":[…]` starts when it is metadata's last field (it ends at metaEnd - 1); else -1. */
+  /** Where `,"managedFields":[…]` starts (the encoding puts them last in metadata, so they end at metaEnd - 1); -1 without them. */
   managedStart: number;
 }
 
